@@ -1,0 +1,1 @@
+"""Theory-versus-experiment layer and the ``landeg`` command line."""

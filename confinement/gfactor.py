@@ -1,0 +1,85 @@
+"""g-tensors of Kramers doublets in the J-convention, from 2×2 Zeeman and angular-momentum matrices.
+
+Convention (binding, ``docs/conventions.md``): for B along an axis n the g-factor is
+g = [E(⇑) − E(⇓)]/(μB B), where ⇑ is the doublet state with positive projected total angular
+momentum ⟨P J·n P⟩ > 0. With H_Z = μB Σ_γ B_γ M_γ on the doublet and the projected
+J̃_δ = P J_δ P, both expanded on the Pauli matrices τ of any orthonormal doublet basis,
+
+    M_γ = ½ Σ_δ m_γδ τ_δ,   J̃_δ = ½ Σ_ε j_δε τ_ε,   j = p·u (polar decomposition, p ≥ 0),
+
+the pseudospin σ̃ = u·τ is aligned with J̃, and g = m·uᵀ. For a cubic doublet j ∝ u and the
+definition reduces to the per-axis one above. Works on stacks (..., 3, 2, 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import polar
+
+from .errors import PhysicsCheckError
+
+#: Pauli matrices τ_x, τ_y, τ_z, shape (3, 2, 2).
+PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
+
+
+@dataclass(frozen=True)
+class GTensor:
+    """A doublet's g-tensor (field index γ, pseudospin index δ), J-convention.
+
+    ``tensor`` (3, 3); ``g`` = trace/3; ``anisotropy`` = max |g_γδ − g δ_γδ|;
+    ``handedness`` = sign of det(u) (+1 for a pseudospin that is a proper SU(2) spin).
+    """
+
+    tensor: np.ndarray
+    handedness: int
+
+    @property
+    def g(self) -> float:
+        return float(np.trace(self.tensor) / 3)
+
+    @property
+    def anisotropy(self) -> float:
+        return float(np.max(np.abs(self.tensor - self.g * np.eye(3))))
+
+    @property
+    def principal_values(self) -> np.ndarray:
+        """Singular values of the tensor with the sign of its diagonal (for uniaxial checks)."""
+        return np.linalg.svd(self.tensor, compute_uv=False) * np.sign(self.g or 1.0)
+
+
+def pauli_components(ops: np.ndarray, *, atol: float = 1e-9) -> np.ndarray:
+    """Real components c_δ = Tr(O τ_δ) of traceless Hermitian 2×2 operators O (..., 2, 2) → (..., 3).
+
+    A trace or anti-Hermitian part larger than ``atol`` (relative to the norm) raises: a Kramers
+    doublet's time-odd operators (Zeeman, J) are traceless and Hermitian.
+    """
+    ops = np.asarray(ops)
+    scale = max(float(np.max(np.abs(ops))), 1.0)
+    herm_err = np.max(np.abs(ops - np.conj(np.swapaxes(ops, -1, -2))))
+    trace_err = np.max(np.abs(np.trace(ops, axis1=-2, axis2=-1)))
+    if herm_err > atol * scale or trace_err > atol * scale:
+        raise PhysicsCheckError(
+            f"doublet operator is not traceless Hermitian (trace {trace_err:.2e}, anti-Hermitian "
+            f"part {herm_err:.2e}): the two states are not a Kramers pair"
+        )
+    return np.real(np.einsum("...ij,dji->...d", ops, PAULI))
+
+
+def g_tensor(zeeman: np.ndarray, angular_momentum: np.ndarray, *, atol: float = 1e-9) -> GTensor:
+    """J-convention g-tensor from M_γ (3, 2, 2) [H_Z = μB Σ B_γ M_γ] and J̃_δ (3, 2, 2) [units of ħ]."""
+    m = pauli_components(zeeman, atol=atol)
+    j = pauli_components(angular_momentum, atol=atol)
+    if np.linalg.matrix_rank(j, tol=1e-6 * max(np.max(np.abs(j)), 1e-300)) < 3:
+        raise PhysicsCheckError(
+            "projected angular momentum of the doublet is singular: the J-convention cannot fix ⇑/⇓ "
+            "along every axis (not a Γ6/Γ7-like Kramers doublet)"
+        )
+    u, _ = polar(j, side="left")
+    return GTensor(tensor=m @ u.T, handedness=int(np.sign(np.linalg.det(u))))
+
+
+def project(op: np.ndarray, states: np.ndarray) -> np.ndarray:
+    """⟨a|O|b⟩ for the columns of ``states`` (n, 2): (..., n, n) → (..., 2, 2)."""
+    return np.einsum("ia,...ij,jb->...ab", states.conj(), op, states)

@@ -1,0 +1,76 @@
+"""The ``landeg`` command line: JSON output, sweep job outputs, error exits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from comparisons.cli import main
+from comparisons.io import read_table
+
+REQUIRED = {"Eg", "g_e", "g_h", "g_X", "m_e", "m_h"}
+
+
+def _json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_bulk_kp_material_json(capsys):
+    out = _json(capsys, ["bulk", "--model", "kp", "--material", "CsPbI3", "--json"])
+    assert REQUIRED <= out.keys()
+    assert out["Eg"] == 1.652
+    assert out["g_e"] == pytest.approx(3.23, abs=0.01) and out["g_h"] == pytest.approx(-0.33, abs=0.01)
+    assert out["g_X"] == pytest.approx(out["g_e"] + out["g_h"], abs=1e-12)
+    assert out["m_e"] == pytest.approx(0.168) and out["m_h"] == pytest.approx(0.145)
+
+
+def test_bulk_eg_override_evaluates_the_universal_curve(capsys):
+    at_19 = _json(capsys, ["bulk", "--material", "CsPbI3", "--eg", "1.9", "--json"])
+    plain = _json(capsys, ["bulk", "--eg", "1.9", "--json"])
+    assert at_19["Eg"] == plain["Eg"] == 1.9
+    assert at_19["g_e"] == pytest.approx(plain["g_e"], abs=1e-14)    # g does not depend on remote masses
+    # K22 Eq. 6 at 1.9 eV with p²/m0 = (6.8 eV·Å)²/(7.61996 eV·Å²):
+    assert plain["g_e"] == pytest.approx(-2 / 3 + 4 / 3 * 6.8**2 / 7.61996 / 1.9 - 1, abs=1e-4)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bulk", "--material", "CsPbF3"], "unknown material 'CsPbF3'"),
+    (["bulk", "--eg", "-1"], "Eg must be positive"),
+    (["bulk", "--eg", "1.9", "--params", "missing.toml"], "parameter file not found"),
+    (["bulk"], "give --material"),
+])
+def test_bad_input_exits_2_with_a_clear_message(capsys, argv, message):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bulk_sweep_writes_table_figure_and_metadata(tmp_path, capsys):
+    config = tmp_path / "sweep.toml"
+    config.write_text('[bulk]\neg = { start = 1.5, stop = 3.0, step = 0.5 }\nmaterials = ["CsPbBr3"]\n'
+                      '[output]\ndir = "unused"\nformats = ["png"]\n')
+    assert main(["bulk", "--config", str(config), "--out", str(tmp_path / "out")]) == 0
+    table = read_table(tmp_path / "out" / "bulk_vs_gap.csv")
+    assert [float(x) for x in table["Eg_eV"]] == [1.5, 2.0, 2.5, 3.0]
+    assert {"g_e", "g_h", "g_X", "m_e", "m_h"} <= table.keys()
+    assert (tmp_path / "out" / "bulk_g_vs_gap.png").stat().st_size > 10_000
+    meta = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert meta["parameter_files"][0]["sha256"] and meta["config"]["bulk"]["eg"]["step"] == 0.5
+    assert not list((tmp_path / "out").glob(".*tmp"))   # no temporary files left behind
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[bulk]\neg = { start = 1.5, stop = 3.0, step = 0.5 }\ncolour = 1\n[output]\ndir = "x"\n', "bulk.colour: unknown key"),
+    ('[bulk]\neg = { start = -1.5, stop = 3.0, step = 0.5 }\n[output]\ndir = "x"\n', "bulk.eg: Value error, band gaps must be positive"),
+    ('[bulk]\neg = { start = 1.5, stop = 3.0, step = 0 }\n[output]\ndir = "x"\n', "bulk.eg.step"),
+    ('[bulk]\neg = { start = 1.5, stop = 3.0, step = 0.5 }\nmaterials = ["CsPbX3"]\n[output]\ndir = "x"\n',
+     "bulk.materials[0]: unknown material 'CsPbX3'"),
+    ('[bulk]\neg = { start = 1.5, stop = 3.0, step = 0.5 }\n', "output: Field required"),
+])
+def test_bad_config_names_the_key(tmp_path, capsys, text, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    assert main(["bulk", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()    # refused before any work started
