@@ -1,0 +1,234 @@
+"""Tight-binding parameter sets: loading, validation, canonical integral names, updates, writing.
+
+A set is a TOML file in ``tightbinding/data`` (schema in the file headers and ``docs/tb.md``);
+``load_tb_parameters`` accepts a registered name (``landeg params`` lists them) or a path.
+Energies in eV, the lattice constant in nm (files may quote Å).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from itertools import combinations_with_replacement
+from pathlib import Path
+from typing import Mapping
+
+from confinement.errors import ParameterError, ParameterFileError, UnknownNameError
+from confinement.parameter_files import ParameterFile, load_parameter_file
+
+from .orbitals import ELL, SHELL_ORDER
+from .slater_koster import bond_types
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+SPECIES = ("Pb", "X")
+#: Neighbour shells of the cubic perovskite: (species 1, species 2, distance in units of a).
+SHELL_GEOMETRY = {"Pb-X": ("Pb", "X", 0.5), "X-X": ("X", "X", math.sqrt(0.5)), "Pb-Pb": ("Pb", "Pb", 1.0)}
+SPIN_ORBIT_SHELLS = ("p", "d")
+
+
+def integral_key(shell_name: str, s1: str, sp1: str, s2: str, sp2: str, bond: str) -> str:
+    """Canonical name of the two-centre integral ⟨s1 on sp1|H|s2 on sp2⟩ of type ``bond``.
+
+    Lower ℓ first; for equal ℓ, species in alphabetical order (hetero shells) or shells in the
+    order s, p, d, s* (homo shells). Homo-species shells omit the species: 'p_p_sigma'.
+    """
+    a, b = (s1, sp1), (s2, sp2)
+    homo = SHELL_GEOMETRY[shell_name][0] == SHELL_GEOMETRY[shell_name][1]
+    if ELL[s1] > ELL[s2] or (ELL[s1] == ELL[s2] and (
+            (homo and SHELL_ORDER.index(s1) > SHELL_ORDER.index(s2)) or (not homo and sp1 > sp2))):
+        a, b = b, a
+    if homo:
+        return f"{a[0]}_{b[0]}_{bond}"
+    return f"{a[0]}{a[1]}_{b[0]}{b[1]}_{bond}"
+
+
+def required_integrals(shell_name: str, coupled: tuple[str, ...]) -> list[str]:
+    """All integral names a shell coupling the orbital shells ``coupled`` needs."""
+    sp1, sp2, _ = SHELL_GEOMETRY[shell_name]
+    keys: set[str] = set()
+    if sp1 == sp2:
+        pairs = combinations_with_replacement(coupled, 2)
+    else:
+        pairs = ((o1, o2) for o1 in coupled for o2 in coupled)
+    for o1, o2 in pairs:
+        for bond in bond_types(o1, o2):
+            keys.add(integral_key(shell_name, o1, sp1, o2, sp2, bond))
+    return sorted(keys)
+
+
+@dataclass(frozen=True)
+class TBParameters:
+    """A validated tight-binding parameter set (eV, nm).
+
+    ``orbitals``: species → orbital shells on that atom; ``shells``: neighbour shell → orbital
+    shells it couples; ``onsite``: species → shell → energy; ``spin_orbit``: species → shell → λ
+    of λ L·σ (λ = Δ_atom/3); ``hopping``: neighbour shell → integral name → value.
+    """
+
+    name: str
+    material: str
+    description: str
+    a: float
+    valence_bands: int
+    orbitals: Mapping[str, tuple[str, ...]]
+    shells: Mapping[str, tuple[str, ...]]
+    onsite: Mapping[str, Mapping[str, float]]
+    spin_orbit: Mapping[str, Mapping[str, float]]
+    hopping: Mapping[str, Mapping[str, float]]
+    references: Mapping[str, str] = field(default_factory=dict)
+    provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def integral(self, shell_name: str, s1: str, sp1: str, s2: str, sp2: str, bond: str) -> float:
+        """Value (eV) of a two-centre integral of an enabled shell."""
+        return self.hopping[shell_name][integral_key(shell_name, s1, sp1, s2, sp2, bond)]
+
+    def values(self) -> dict[str, float]:
+        """Every numerical parameter keyed by its dotted path ('onsite.Pb.p', 'hopping.Pb-X.pPb_pX_sigma')."""
+        out = {"structure.a": self.a}
+        for group, table in (("onsite", self.onsite), ("spin_orbit", self.spin_orbit), ("hopping", self.hopping)):
+            for outer, inner in table.items():
+                out.update({f"{group}.{outer}.{k}": v for k, v in inner.items()})
+        return out
+
+    def with_values(self, updates: Mapping[str, float], *, name: str | None = None,
+                    shells: Mapping[str, tuple[str, ...]] | None = None) -> "TBParameters":
+        """A copy with parameters replaced by dotted path; ``shells`` may enable new neighbour shells.
+
+        Unknown paths are refused, so a typo never leaves a parameter silently unchanged.
+        """
+        new_shells = dict(self.shells) if shells is None else {**self.shells, **shells}
+        tables = {"onsite": _mutable(self.onsite), "spin_orbit": _mutable(self.spin_orbit),
+                  "hopping": _mutable(self.hopping)}
+        for shell_name in new_shells:
+            tables["hopping"].setdefault(shell_name, {})
+        a = self.a
+        for path, value in updates.items():
+            parts = path.split(".")
+            if path == "structure.a":
+                a = float(value)
+                continue
+            if len(parts) != 3 or parts[0] not in tables:
+                raise UnknownNameError("parameter path", path, sorted(self.values()))
+            group, outer, key = parts
+            allowed = _allowed_keys(group, outer, self.orbitals, new_shells)
+            if key not in allowed:
+                raise UnknownNameError(f"parameter in {group}.{outer}", key, sorted(allowed))
+            tables[group].setdefault(outer, {})[key] = float(value)
+        return replace(self, name=name or self.name, a=a, shells=new_shells, onsite=tables["onsite"],
+                       spin_orbit=tables["spin_orbit"], hopping=tables["hopping"])
+
+
+def _mutable(table: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    return {k: dict(v) for k, v in table.items()}
+
+
+def _allowed_keys(group: str, outer: str, orbitals: Mapping[str, tuple[str, ...]],
+                  shells: Mapping[str, tuple[str, ...]]) -> set[str]:
+    if group == "onsite":
+        return set(orbitals.get(outer, ()))
+    if group == "spin_orbit":
+        return set(orbitals.get(outer, ())) & set(SPIN_ORBIT_SHELLS)
+    if outer not in shells:
+        return set()
+    return set(required_integrals(outer, shells[outer]))
+
+
+def validate(p: TBParameters) -> None:
+    """Check completeness and physical sanity; raise naming the set and the offending entry."""
+    where = f"TB parameter set {p.name!r}"
+    if not (p.a > 0 and math.isfinite(p.a)):
+        raise ParameterError(f"{where}: lattice constant a must be positive, got {p.a}")
+    for sp in SPECIES:
+        if sp not in p.orbitals or not p.orbitals[sp]:
+            raise ParameterError(f"{where}: no orbitals declared for species {sp}")
+        for shell in p.orbitals[sp]:
+            if shell not in ELL:
+                raise UnknownNameError("orbital shell", shell, list(ELL))
+            if shell not in p.onsite.get(sp, {}):
+                raise ParameterError(f"{where}: missing on-site energy onsite.{sp}.{shell}")
+        for shell in p.spin_orbit.get(sp, {}):
+            if shell not in SPIN_ORBIT_SHELLS or shell not in p.orbitals[sp]:
+                raise ParameterError(f"{where}: spin_orbit.{sp}.{shell} is not a p or d shell of {sp}")
+    n_states = 2 * sum(len(_components(p.orbitals[sp])) * (1 if sp == "Pb" else 3) for sp in SPECIES)
+    if not 0 < p.valence_bands < n_states:
+        raise ParameterError(f"{where}: valence_bands = {p.valence_bands} outside 1..{n_states - 1}")
+    for shell_name, coupled in p.shells.items():
+        if shell_name not in SHELL_GEOMETRY:
+            raise UnknownNameError("neighbour shell", shell_name, list(SHELL_GEOMETRY))
+        sp1, sp2, _ = SHELL_GEOMETRY[shell_name]
+        for shell in coupled:
+            if shell not in p.orbitals[sp1] or shell not in p.orbitals[sp2]:
+                raise ParameterError(f"{where}: shell {shell_name} couples {shell!r}, absent on {sp1} or {sp2}")
+        need = set(required_integrals(shell_name, tuple(coupled)))
+        have = set(p.hopping.get(shell_name, {}))
+        if need - have:
+            raise ParameterError(f"{where}: shell {shell_name} lacks integral(s) {', '.join(sorted(need - have))}")
+        if have - need:
+            raise ParameterError(f"{where}: shell {shell_name} has unknown integral(s) {', '.join(sorted(have - need))}")
+    for path, value in p.values().items():
+        if not math.isfinite(value):
+            raise ParameterError(f"{where}: {path} is not finite ({value})")
+
+
+def _components(shells: tuple[str, ...]) -> list[str]:
+    return [c for s in shells for c in range(2 * ELL[s] + 1)]
+
+
+def registered_sets() -> dict[str, Path]:
+    """Registered set names → files (every TOML in ``tightbinding/data``)."""
+    return {p.stem: p for p in sorted(DATA_DIR.glob("*.toml"))}
+
+
+def load_tb_parameters(name_or_path: str | Path) -> TBParameters:
+    """Load a registered set by name (e.g. 'CsPbI3-N21-exp') or a parameter file by path."""
+    sets = registered_sets()
+    key = str(name_or_path)
+    if key in sets:
+        path = sets[key]
+    elif key.endswith(".toml") or Path(key).exists():
+        path = Path(key)
+    else:
+        raise UnknownNameError("tight-binding parameter set", key, list(sets))
+    pf = load_parameter_file(path)
+    meta = tomllib.loads(path.read_text(encoding="utf-8"))["meta"]
+    if pf.kind != "tb":
+        raise ParameterFileError(f"{path}: [meta] kind must be 'tb', got {pf.kind!r}")
+    for key_ in ("material", "valence_bands", "orbitals", "shells"):
+        if key_ not in meta:
+            raise ParameterFileError(f"{path}: [meta] lacks {key_!r}")
+    return _from_file(pf, meta)
+
+
+def _from_file(pf: ParameterFile, meta: dict) -> TBParameters:
+    known = {"structure", "onsite", "spin_orbit", "hopping"}
+    for dotted in pf.quantities:
+        if dotted.split(".")[0] not in known:
+            raise ParameterFileError(f"{pf.path}: unknown group [{dotted.rsplit('.', 1)[0]}]")
+
+    def nested(group: str) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for dotted, q in pf.quantities.items():
+            parts = dotted.split(".")
+            if parts[0] == group:
+                if len(parts) != 3:
+                    raise ParameterFileError(f"{pf.path}: [{dotted}] is not of the form {group}.<name>.<key>")
+                out.setdefault(parts[1], {})[parts[2]] = q.value
+        return out
+
+    a = pf.require("structure", ("a",))["a"]
+    if a.unit != "nm":
+        raise ParameterFileError(f"{pf.path}: structure.a must be a length (nm or Angstrom)")
+    return TBParameters(
+        name=pf.name, material=str(meta["material"]), description=pf.description, a=a.value,
+        valence_bands=int(meta["valence_bands"]),
+        orbitals={k: tuple(v) for k, v in meta["orbitals"].items()},
+        shells={k: tuple(v) for k, v in meta["shells"].items()},
+        onsite=nested("onsite"), spin_orbit=nested("spin_orbit"), hopping=nested("hopping"),
+        references=dict(pf.references),
+        provenance={path: q.provenance() for path, q in pf.quantities.items()}, sha256=pf.sha256,
+    )
