@@ -104,8 +104,10 @@ class Crystal:
         full = np.zeros((si.n_orbitals, sj.n_orbitals))
         rows = _component_slices(si.shells)
         cols = _component_slices(sj.shells)
-        for sa in coupled:
-            for sb in coupled:
+        first_is_i = si.species == SHELL_GEOMETRY[shell][0]
+        on_i, on_j = coupled if first_is_i else coupled[::-1]
+        for sa in on_i:
+            for sb in on_j:
                 full[rows[sa], cols[sb]] = sk_block(si.species, (sa,), sj.species, (sb,), vec, lookup)
         return full
 

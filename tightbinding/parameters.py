@@ -43,14 +43,14 @@ def integral_key(shell_name: str, s1: str, sp1: str, s2: str, sp2: str, bond: st
     return f"{a[0]}{a[1]}_{b[0]}{b[1]}_{bond}"
 
 
-def required_integrals(shell_name: str, coupled: tuple[str, ...]) -> list[str]:
-    """All integral names a shell coupling the orbital shells ``coupled`` needs."""
+def required_integrals(shell_name: str, coupled: tuple[tuple[str, ...], tuple[str, ...]]) -> list[str]:
+    """All integral names a shell needs that couples orbital shells ``coupled`` = (on species 1, on species 2)."""
     sp1, sp2, _ = SHELL_GEOMETRY[shell_name]
     keys: set[str] = set()
     if sp1 == sp2:
-        pairs = combinations_with_replacement(coupled, 2)
+        pairs = combinations_with_replacement(coupled[0], 2)
     else:
-        pairs = ((o1, o2) for o1 in coupled for o2 in coupled)
+        pairs = ((o1, o2) for o1 in coupled[0] for o2 in coupled[1])
     for o1, o2 in pairs:
         for bond in bond_types(o1, o2):
             keys.add(integral_key(shell_name, o1, sp1, o2, sp2, bond))
@@ -61,8 +61,8 @@ def required_integrals(shell_name: str, coupled: tuple[str, ...]) -> list[str]:
 class TBParameters:
     """A validated tight-binding parameter set (eV, nm).
 
-    ``orbitals``: species → orbital shells on that atom; ``shells``: neighbour shell → orbital
-    shells it couples; ``onsite``: species → shell → energy; ``spin_orbit``: species → shell → λ
+    ``orbitals``: species → orbital shells on that atom; ``shells``: neighbour shell → the orbital
+    shells it couples on its first and second species (see ``SHELL_GEOMETRY``); ``onsite``: species → shell → energy; ``spin_orbit``: species → shell → λ
     of λ L·σ (λ = Δ_atom/3); ``hopping``: neighbour shell → integral name → value.
     """
 
@@ -72,7 +72,7 @@ class TBParameters:
     a: float
     valence_bands: int
     orbitals: Mapping[str, tuple[str, ...]]
-    shells: Mapping[str, tuple[str, ...]]
+    shells: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
     onsite: Mapping[str, Mapping[str, float]]
     spin_orbit: Mapping[str, Mapping[str, float]]
     hopping: Mapping[str, Mapping[str, float]]
@@ -96,7 +96,7 @@ class TBParameters:
         return out
 
     def with_values(self, updates: Mapping[str, float], *, name: str | None = None,
-                    shells: Mapping[str, tuple[str, ...]] | None = None) -> "TBParameters":
+                    shells: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> "TBParameters":
         """A copy with parameters replaced by dotted path; ``shells`` may enable new neighbour shells.
 
         Unknown paths are refused, so a typo never leaves a parameter silently unchanged.
@@ -128,7 +128,7 @@ def _mutable(table: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, fl
 
 
 def _allowed_keys(group: str, outer: str, orbitals: Mapping[str, tuple[str, ...]],
-                  shells: Mapping[str, tuple[str, ...]]) -> set[str]:
+                  shells: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]) -> set[str]:
     if group == "onsite":
         return set(orbitals.get(outer, ()))
     if group == "spin_orbit":
@@ -160,11 +160,14 @@ def validate(p: TBParameters) -> None:
     for shell_name, coupled in p.shells.items():
         if shell_name not in SHELL_GEOMETRY:
             raise UnknownNameError("neighbour shell", shell_name, list(SHELL_GEOMETRY))
-        sp1, sp2, _ = SHELL_GEOMETRY[shell_name]
-        for shell in coupled:
-            if shell not in p.orbitals[sp1] or shell not in p.orbitals[sp2]:
-                raise ParameterError(f"{where}: shell {shell_name} couples {shell!r}, absent on {sp1} or {sp2}")
-        need = set(required_integrals(shell_name, tuple(coupled)))
+        species = SHELL_GEOMETRY[shell_name][:2]
+        if len(coupled) != 2:
+            raise ParameterError(f"{where}: shell {shell_name} must list coupled orbitals for {species}")
+        for sp, shells_on_sp in zip(species, coupled):
+            for shell in shells_on_sp:
+                if shell not in p.orbitals[sp]:
+                    raise ParameterError(f"{where}: shell {shell_name} couples {shell!r}, absent on {sp}")
+        need = set(required_integrals(shell_name, coupled))
         have = set(p.hopping.get(shell_name, {}))
         if need - have:
             raise ParameterError(f"{where}: shell {shell_name} lacks integral(s) {', '.join(sorted(need - have))}")
@@ -204,7 +207,20 @@ def load_tb_parameters(name_or_path: str | Path) -> TBParameters:
     return _from_file(pf, meta)
 
 
+def _coupled(path: Path, shell_name: str, spec) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """[meta.shells] entry → (orbitals on species 1, on species 2): a list means the same on both."""
+    if shell_name not in SHELL_GEOMETRY:
+        raise UnknownNameError("neighbour shell", shell_name, list(SHELL_GEOMETRY))
+    sp1, sp2, _ = SHELL_GEOMETRY[shell_name]
+    if isinstance(spec, list):
+        return tuple(spec), tuple(spec)
+    if isinstance(spec, dict) and set(spec) == {sp1, sp2}:
+        return tuple(spec[sp1]), tuple(spec[sp2])
+    raise ParameterFileError(f"{path}: [meta.shells] {shell_name!r} must be a list or a table with keys {sp1}, {sp2}")
+
+
 def _from_file(pf: ParameterFile, meta: dict) -> TBParameters:
+    path_ = pf.path
     known = {"structure", "onsite", "spin_orbit", "hopping"}
     for dotted in pf.quantities:
         if dotted.split(".")[0] not in known:
@@ -227,7 +243,7 @@ def _from_file(pf: ParameterFile, meta: dict) -> TBParameters:
         name=pf.name, material=str(meta["material"]), description=pf.description, a=a.value,
         valence_bands=int(meta["valence_bands"]),
         orbitals={k: tuple(v) for k, v in meta["orbitals"].items()},
-        shells={k: tuple(v) for k, v in meta["shells"].items()},
+        shells={k: _coupled(path_, k, v) for k, v in meta["shells"].items()},
         onsite=nested("onsite"), spin_orbit=nested("spin_orbit"), hopping=nested("hopping"),
         references=dict(pf.references),
         provenance={path: q.provenance() for path, q in pf.quantities.items()}, sha256=pf.sha256,
