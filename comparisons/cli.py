@@ -1,7 +1,10 @@
 """The ``landeg`` command line.
 
 Sub-commands:
-  bulk   bulk band-edge g-factors and masses (one point, or a gap sweep from a config file)
+  bulk    bulk band-edge g-factors and masses (k·p or tight binding; one point or a gap sweep)
+  params  list the bundled parameter sets with their sources
+  bands   tight-binding band structure along Γ–X–M–Γ–R–X|M–R (table and figure)
+  refit   least-squares refit of a tight-binding set to bulk targets (config file)
 """
 
 from __future__ import annotations
@@ -15,47 +18,140 @@ from confinement.errors import LandegError, ParameterError
 
 from .io import to_json
 
+_UNITS = {"Eg": "eV", "Eg_M": "eV", "Delta": "eV", "Ep": "eV", "m_e": "m0", "m_h": "m0"}
+
+
+def _print_record(record: dict, keys: Sequence[str], title: str, as_json: bool) -> None:
+    if as_json:
+        print(to_json(record), end="")
+        return
+    print(title)
+    for key in keys:
+        print(f"  {key:6s} {record[key]: .4f} {_UNITS.get(key, '')}".rstrip())
+
+
+def _shells(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(s.strip() for s in text.split(",") if s.strip())
+
 
 def _bulk(args: argparse.Namespace) -> int:
     if args.config:
-        from .bulk_job import BulkConfig, run_bulk_sweep
-        from .config import load_config
+        return _bulk_sweep(args)
+    if args.model == "tb":
+        from tightbinding.bulk import bulk_tb
+        from tightbinding.crystal import Crystal
+        from tightbinding.parameters import load_tb_parameters
 
-        config = load_config(args.config, BulkConfig)
-        out = Path(args.out or config.output.dir)
-        paths = run_bulk_sweep(config, out, config_path=args.config)
-        if args.json:
-            print(to_json({"out": str(out), "files": [str(p) for p in paths]}), end="")
-        else:
-            print(f"wrote {len(paths)} files to {out}/:")
-            for p in paths:
-                print(f"  {p}")
+        if args.material or args.eg is not None:
+            raise ParameterError("--material and --eg belong to --model kp; a tight-binding set fixes both")
+        params = load_tb_parameters(args.params or "CsPbI3-N21-exp")
+        record = {"model": "tb", **bulk_tb(Crystal(params, shells=_shells(args.shells))).as_dict(),
+                  "shells": list(_shells(args.shells) or params.shells),
+                  "units": {"energies": "eV", "masses": "m0", "g": "J-convention, g0 = 2.00231930436"}}
+        _print_record(record, ("Eg", "Eg_M", "Delta", "m_e", "m_h", "g_e", "g_h", "g_X"),
+                      f"bulk tight binding, {params.name}", args.json)
         return 0
     from kp.bulk import bulk_kp
     from kp.materials import material_parameters, reference_row
     from kp.parameters import constants_at_gap
 
+    constants = args.params or "universal"
+    if args.shells:
+        raise ParameterError("--shells belongs to --model tb")
     if args.material:
-        params = material_parameters(args.material, eg=args.eg, constants=args.params,
-                                     remote_masses=not args.bare)
+        params = material_parameters(args.material, eg=args.eg, constants=constants, remote_masses=not args.bare)
     elif args.eg is not None:
-        params = constants_at_gap(args.eg, args.params)
+        params = constants_at_gap(args.eg, constants)
     else:
         raise ParameterError("give --material NAME, --eg GAP (eV) or --config FILE")
-    result = bulk_kp(params)
-    record = {"model": "kp", "material": args.material, "params": args.params, **result.as_dict(),
+    record = {"model": "kp", "material": args.material, "params": constants, **bulk_kp(params).as_dict(),
               "g0": params.g0, "remote_masses": params.gamma_v != 0 or params.gamma_c != 0,
               "gamma_v": params.gamma_v, "gamma_c": params.gamma_c,
               "units": {"energies": "eV", "masses": "m0", "g": "J-convention"}}
     if args.material:
         record["reference_N23_table_S2"] = reference_row(args.material)
+    _print_record(record, ("Eg", "Delta", "Ep", "g_e", "g_h", "g_X", "m_e", "m_h"), f"bulk k·p, {params.label}", args.json)
+    return 0
+
+
+def _report_files(out: Path, paths: list[Path], as_json: bool) -> None:
+    if as_json:
+        print(to_json({"out": str(out), "files": [str(p) for p in paths]}), end="")
+    else:
+        print(f"wrote {len(paths)} files to {out}/:")
+        for p in paths:
+            print(f"  {p}")
+
+
+def _bulk_sweep(args: argparse.Namespace) -> int:
+    from .bulk_job import BulkConfig, run_bulk_sweep
+    from .config import load_config
+
+    config = load_config(args.config, BulkConfig)
+    out = Path(args.out or config.output.dir)
+    _report_files(out, run_bulk_sweep(config, out, config_path=args.config), args.json)
+    return 0
+
+
+def _params(args: argparse.Namespace) -> int:
+    from kp.materials import known_materials
+    from kp.parameters import CONSTANT_SETS, constant_set_file
+    from tightbinding.parameters import load_tb_parameters, registered_sets
+
+    record: dict = {"tb": {}, "kp": {}, "kp_materials": known_materials()}
+    for name in registered_sets():
+        p = load_tb_parameters(name)
+        record["tb"][name] = {"material": p.material, "description": p.description,
+                              "shells": {k: [list(v[0]), list(v[1])] for k, v in p.shells.items()},
+                              "sources": p.references, "sha256": p.sha256}
+    for name in CONSTANT_SETS:
+        pf = constant_set_file(name)
+        record["kp"][name] = {"description": pf.description, "sources": pf.references, "sha256": pf.sha256}
     if args.json:
         print(to_json(record), end="")
+        return 0
+    print("tight-binding sets (landeg bulk --model tb --params NAME):")
+    for name, info in record["tb"].items():
+        print(f"  {name:22s} {info['description']}")
+        for key, citation in info["sources"].items():
+            print(f"  {'':22s}   [{key}] {citation}")
+    print("k·p constant sets (landeg bulk --model kp --params NAME):")
+    for name, info in record["kp"].items():
+        print(f"  {name:22s} {info['description']}")
+        for key, citation in info["sources"].items():
+            print(f"  {'':22s}   [{key}] {citation}")
+    print(f"k·p materials (--material): {', '.join(record['kp_materials'])} (N23 SI Table S2)")
+    return 0
+
+
+def _bands(args: argparse.Namespace) -> int:
+    from tightbinding.bands import band_structure, write_band_structure
+    from tightbinding.crystal import Crystal
+    from tightbinding.parameters import load_tb_parameters
+
+    params = load_tb_parameters(args.params)
+    crystal = Crystal(params, shells=_shells(args.shells))
+    bands = band_structure(crystal, args.path, density=args.density, character=args.character is not None)
+    out = Path(args.out or f"results/bands_{params.name}")
+    title = f"{params.name}: {', '.join(crystal.shells)}"
+    _report_files(out, write_band_structure(bands, out, title, group=args.character), args.json)
+    return 0
+
+
+def _refit(args: argparse.Namespace) -> int:
+    from tightbinding.refit import RefitConfig, run_refit, write_refit
+
+    from .config import load_config
+
+    config = load_config(args.config, RefitConfig)
+    result = run_refit(config.refit)
+    path = write_refit(result, args.out or config.output.file, config_path=args.config)
+    if args.json:
+        print(to_json({"file": str(path), "targets": result.targets, "changes": result.changes,
+                       "evaluations": result.evaluations}), end="")
     else:
-        print(f"bulk k·p, {params.label}")
-        for key in ("Eg", "Delta", "Ep", "g_e", "g_h", "g_X", "m_e", "m_h"):
-            unit = {"Eg": "eV", "Delta": "eV", "Ep": "eV", "m_e": "m0", "m_h": "m0"}.get(key, "")
-            print(f"  {key:6s} {record[key]: .4f} {unit}")
+        print(result.table())
+        print(f"wrote {path}")
     return 0
 
 
@@ -69,20 +165,50 @@ def build_parser() -> argparse.ArgumentParser:
 
     bulk = sub.add_parser(
         "bulk", help="bulk band-edge g-factors and masses",
-        description="Bulk electron and hole g-factors (J-convention), g_X = g_e + g_h and band-edge masses. "
-                    "Either one point (--material and/or --eg) or a band-gap sweep from a config file "
-                    "(--config), written as a CSV table, metadata and a figure.")
-    bulk.add_argument("--model", choices=["kp"], default="kp", help="band model (default: kp, the eight-band k·p model)")
-    bulk.add_argument("--params", default="universal",
-                      help="k·p constant set: a registered name ('universal', K22) or a TOML file path")
-    bulk.add_argument("--material", help="material row of N23 Table S2: CsPbI3, CsPbBr3 or CsPbCl3")
-    bulk.add_argument("--eg", type=float, metavar="EV", help="band gap in eV (overrides the material's gap)")
+        description="Bulk electron and hole g-factors (J-convention), g_X = g_e + g_h and band-edge masses, "
+                    "from the eight-band k·p model (--model kp) or tight binding (--model tb). Either one point "
+                    "or, for k·p, a band-gap sweep from a config file (--config) written as table, metadata, figure.")
+    bulk.add_argument("--model", choices=["kp", "tb"], default="kp", help="band model (default: kp)")
+    bulk.add_argument("--params", help="parameter set: a registered name or a TOML path (kp default: 'universal'; "
+                                       "tb default: 'CsPbI3-N21-exp'; see `landeg params`)")
+    bulk.add_argument("--material", help="k·p: material row of N23 Table S2 (CsPbI3, CsPbBr3, CsPbCl3)")
+    bulk.add_argument("--eg", type=float, metavar="EV", help="k·p: band gap in eV (overrides the material's gap)")
     bulk.add_argument("--bare", action="store_true",
-                      help="no remote-band mass terms (bare eight-band masses); default fits them to Table S2 masses")
-    bulk.add_argument("--config", metavar="FILE", help="sweep config (TOML), e.g. examples/bulk_universal.toml")
+                      help="k·p: no remote-band mass terms (default: fitted to the Table S2 masses)")
+    bulk.add_argument("--shells", metavar="LIST", help="tb: neighbour shells to include, e.g. 'Pb-X' (default: all of the set)")
+    bulk.add_argument("--config", metavar="FILE", help="k·p gap-sweep config (TOML), e.g. examples/bulk_universal.toml")
     bulk.add_argument("--out", metavar="DIR", help="output directory (overrides the config's output.dir)")
     bulk.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     bulk.set_defaults(handler=_bulk)
+
+    params = sub.add_parser("params", help="list parameter sets and their sources",
+                            description="List the bundled tight-binding sets, k·p constant sets and materials, "
+                                        "each with its sources.")
+    params.add_argument("--json", action="store_true", help="print one JSON object")
+    params.set_defaults(handler=_params)
+
+    bands = sub.add_parser("bands", help="tight-binding band structure (table and figure)",
+                           description="Bulk bands of a tight-binding set along a path of the simple-cubic "
+                                       "Brillouin zone, written as bands.csv and a figure (PNG, PDF).")
+    bands.add_argument("--params", default="CsPbI3-N21-exp", help="tight-binding set (default: CsPbI3-N21-exp)")
+    bands.add_argument("--shells", metavar="LIST", help="neighbour shells to include (default: all of the set)")
+    bands.add_argument("--path", default="G-X-M-G-R-X|M-R", help="k path; '-' joins, '|' jumps (default: %(default)s)")
+    bands.add_argument("--density", type=float, default=40.0, help="points per π/a of path length (default: 40)")
+    bands.add_argument("--character", metavar="GROUP",
+                       help="colour by the weight of an orbital group, e.g. 'X p', 'Pb s' (also saves all weights)")
+    bands.add_argument("--out", metavar="DIR", help="output directory (default: results/bands_<set>)")
+    bands.add_argument("--json", action="store_true", help="print the written files as JSON")
+    bands.set_defaults(handler=_bands)
+
+    refit = sub.add_parser("refit", help="refit a tight-binding set to bulk targets",
+                           description="Least-squares refit (scipy.optimize.least_squares, bounded) of chosen "
+                                       "parameters of a tight-binding set to targets Eg, Eg_M, Delta, m_e, m_h, "
+                                       "g_e, g_h; writes the refitted set with its targets and residuals. "
+                                       "Fails with the residual table if a target is missed.")
+    refit.add_argument("config", help="refit config (TOML), e.g. examples/refit_CsPbI3_XX.toml")
+    refit.add_argument("--out", metavar="FILE", help="parameter file to write (overrides output.file)")
+    refit.add_argument("--json", action="store_true", help="print targets and changes as JSON")
+    refit.set_defaults(handler=_refit)
     return parser
 
 

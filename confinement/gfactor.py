@@ -82,4 +82,4 @@ def g_tensor(zeeman: np.ndarray, angular_momentum: np.ndarray, *, atol: float = 
 
 def project(op: np.ndarray, states: np.ndarray) -> np.ndarray:
     """⟨a|O|b⟩ for the columns of ``states`` (n, 2): (..., n, n) → (..., 2, 2)."""
-    return np.einsum("ia,...ij,jb->...ab", states.conj(), op, states)
+    return states.conj().T @ op @ states

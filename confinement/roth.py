@@ -70,8 +70,8 @@ def roth_doublet(
     if np.any(np.abs(denominators) < degeneracy_tol):
         raise PhysicsCheckError(f"a state outside the doublet is degenerate with it at {e_a:.6f} eV")
     u_a, u_r = states[:, idx], states[:, rest]
-    w = np.einsum("ia,dij,jm->dam", u_a.conj(), velocity, u_r)      # V^α_Am
-    c = np.einsum("dam,m,ebm->deab", w, 1.0 / denominators, w.conj())  # C^αβ_ab
+    w = u_a.conj().T @ velocity @ u_r                                # V^α_Am (3, 2, n−2)
+    c = np.einsum("dam,ebm->deab", w / denominators, w.conj())       # C^αβ_ab
     orbital = -1j / HBAR2_OVER_M0 * np.einsum("deg,deab->gab", _LEVI_CIVITA, c)
     first = project(first_order_zeeman, u_a)
     g = g_tensor(orbital + first, project(angular_momentum, u_a))

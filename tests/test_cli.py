@@ -74,3 +74,51 @@ def test_bad_config_names_the_key(tmp_path, capsys, text, message):
     assert main(["bulk", "--config", str(config), "--out", str(tmp_path / "o")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists()    # refused before any work started
+
+
+def test_bulk_tb_json(capsys):
+    out = _json(capsys, ["bulk", "--model", "tb", "--params", "CsPbI3-N21-exp", "--json"])
+    assert {"Eg", "Eg_M", "Delta", "m_e", "m_h", "g_e", "g_h", "g_X"} <= out.keys()
+    assert out["Eg"] == pytest.approx(1.650, abs=0.003) and out["Eg_M"] == pytest.approx(2.755, abs=0.003)
+    assert out["g_X"] == pytest.approx(out["g_e"] + out["g_h"], abs=1e-12)
+    assert sum(out["g_e_parts"].values()) == pytest.approx(out["g_e"], abs=1e-10)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bulk", "--model", "tb", "--params", "CsPbI3-N99"], "unknown tight-binding parameter set 'CsPbI3-N99'"),
+    (["bulk", "--model", "tb", "--shells", "Pb-X,X-X"], "shell 'X-X' is not defined"),
+    (["bulk", "--model", "tb", "--material", "CsPbI3"], "--material and --eg belong to --model kp"),
+])
+def test_bulk_tb_bad_input(capsys, argv, message):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_params_lists_every_set_with_sources(capsys):
+    out = _json(capsys, ["params", "--json"])
+    expected = {"CsPbI3-N21-sp3", "CsPbI3-N21-dft", "CsPbI3-N21-exp", "CsPbCl3-KGN21", "CsPbBr3-KGN21", "CsPbI3-KGN21"}
+    assert expected <= out["tb"].keys()
+    assert all(info["sources"] for info in out["tb"].values())
+    assert "universal" in out["kp"] and out["kp_materials"] == ["CsPbBr3", "CsPbCl3", "CsPbI3"]
+
+
+def test_bands_writes_table_and_figure(tmp_path, capsys):
+    out = _json(capsys, ["bands", "--params", "CsPbI3-N21-sp3", "--density", "8", "--character", "X p",
+                         "--out", str(tmp_path), "--json"])
+    table = read_table(tmp_path / "bands.csv")
+    assert len(table["E1_eV"]) > 10 and "E32_eV" in table          # sp3: 16 orbitals × 2 spins
+    assert {p.split("/")[-1] for p in out["files"]} == {"bands.csv", "band_character.npz", "bands.png", "bands.pdf"}
+
+
+def test_refit_command_writes_a_loadable_set(tmp_path, capsys):
+    config = tmp_path / "refit.toml"
+    config.write_text('[refit]\nbase = "CsPbI3-N21-sp3"\nname = "sp3-test"\nenable_shells = { "X-X" = ["p"] }\n'
+                      'fixed = { "hopping.X-X.p_p_sigma" = 0.1, "hopping.X-X.p_p_pi" = -0.025 }\n'
+                      'free = { "onsite.Pb.p" = [0.5, 3.5], "hopping.Pb-X.sPb_pX_sigma" = [0.5, 2.0] }\n'
+                      'targets = { Eg = { tolerance = 0.002 }, Eg_M = { tolerance = 0.002 } }\n'
+                      f'[output]\nfile = "{tmp_path / "out.toml"}"\n')
+    out = _json(capsys, ["refit", str(config), "--json"])
+    from tightbinding.parameters import load_tb_parameters
+    refit = load_tb_parameters(out["file"])
+    assert refit.name == "sp3-test" and "X-X" in refit.shells
+    assert all(abs(t["residual"]) <= 1 for t in out["targets"].values())

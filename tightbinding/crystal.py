@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from confinement.errors import ParameterError
 from confinement.units import G0
 
 from .orbitals import COMPONENTS, PAULI, angular_momentum
@@ -67,8 +68,8 @@ class Crystal:
         shells = tuple(params.shells) if shells is None else tuple(shells)
         for s in shells:
             if s not in params.shells:
-                raise ValueError(f"shell {s!r} is not defined by parameter set {params.name!r} "
-                                 f"(defined: {', '.join(params.shells)})")
+                raise ParameterError(f"shell {s!r} is not defined by parameter set {params.name!r} "
+                                     f"(defined: {', '.join(params.shells)})")
         self.params, self.shells, self.g0 = params, shells, g0
         self.a = params.a
         offset, sites = 0, []
@@ -90,7 +91,7 @@ class Crystal:
                     continue
                 for cell in cells:
                     vec = np.array(cell) * self.a + sj.position - si.position
-                    if not np.isclose(np.linalg.norm(vec), dist * self.a):
+                    if abs(np.linalg.norm(vec) - dist * self.a) > 1e-9 * self.a:
                         continue
                     if i > j or (i == j and cell <= (0, 0, 0)):
                         continue   # each bond once: i < j, or i == j with cell > 0
@@ -101,14 +102,11 @@ class Crystal:
         def lookup(s1, sp1, s2, sp2, bond):
             return self.params.integral(shell, s1, sp1, s2, sp2, bond)
 
+        on_i, on_j = coupled if si.species == SHELL_GEOMETRY[shell][0] else coupled[::-1]
+        rows, cols = _component_slices(si.shells), _component_slices(sj.shells)
         full = np.zeros((si.n_orbitals, sj.n_orbitals))
-        rows = _component_slices(si.shells)
-        cols = _component_slices(sj.shells)
-        first_is_i = si.species == SHELL_GEOMETRY[shell][0]
-        on_i, on_j = coupled if first_is_i else coupled[::-1]
-        for sa in on_i:
-            for sb in on_j:
-                full[rows[sa], cols[sb]] = sk_block(si.species, (sa,), sj.species, (sb,), vec, lookup)
+        full[np.ix_(_indices(rows, on_i), _indices(cols, on_j))] = sk_block(si.species, on_i, sj.species, on_j,
+                                                                            vec, lookup)
         return full
 
     # --- operators -----------------------------------------------------------------------------
@@ -214,6 +212,10 @@ def _component_slices(shells: tuple[str, ...]) -> dict[str, slice]:
         out[s] = slice(start, start + len(COMPONENTS[s]))
         start += len(COMPONENTS[s])
     return out
+
+
+def _indices(slices: dict[str, slice], shells: tuple[str, ...]) -> np.ndarray:
+    return np.concatenate([np.arange(slices[s].start, slices[s].stop) for s in shells])
 
 
 def _spinful(h: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Mapping
 
 from confinement.errors import ParameterError, ParameterFileError, UnknownNameError
-from confinement.parameter_files import ParameterFile, load_parameter_file
+from confinement.parameter_files import ParameterFile, Quantity, load_parameter_file
 
 from .orbitals import ELL, SHELL_ORDER
 from .slater_koster import bond_types
@@ -25,6 +25,7 @@ SPECIES = ("Pb", "X")
 #: Neighbour shells of the cubic perovskite: (species 1, species 2, distance in units of a).
 SHELL_GEOMETRY = {"Pb-X": ("Pb", "X", 0.5), "X-X": ("X", "X", math.sqrt(0.5)), "Pb-Pb": ("Pb", "Pb", 1.0)}
 SPIN_ORBIT_SHELLS = ("p", "d")
+_META_KEYS = ("name", "kind", "material", "description", "valence_bands", "orbitals", "shells")
 
 
 def integral_key(shell_name: str, s1: str, sp1: str, s2: str, sp2: str, bond: str) -> str:
@@ -77,7 +78,8 @@ class TBParameters:
     spin_orbit: Mapping[str, Mapping[str, float]]
     hopping: Mapping[str, Mapping[str, float]]
     references: Mapping[str, str] = field(default_factory=dict)
-    provenance: Mapping[str, str] = field(default_factory=dict, compare=False)
+    sources: Mapping[str, Quantity] = field(default_factory=dict, compare=False, repr=False)
+    meta_extra: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
     sha256: str = ""
 
     def __post_init__(self) -> None:
@@ -86,6 +88,13 @@ class TBParameters:
     def integral(self, shell_name: str, s1: str, sp1: str, s2: str, sp2: str, bond: str) -> float:
         """Value (eV) of a two-centre integral of an enabled shell."""
         return self.hopping[shell_name][integral_key(shell_name, s1, sp1, s2, sp2, bond)]
+
+    def provenance(self, path: str) -> str:
+        """Where the value at dotted ``path`` comes from (its source, or that it was set here)."""
+        q = self.sources.get(path)
+        if q is None or q.value != self.values()[path]:
+            return "set or fitted in this project (differs from any bundled source)"
+        return q.provenance()
 
     def values(self) -> dict[str, float]:
         """Every numerical parameter keyed by its dotted path ('onsite.Pb.p', 'hopping.Pb-X.pPb_pX_sigma')."""
@@ -246,5 +255,79 @@ def _from_file(pf: ParameterFile, meta: dict) -> TBParameters:
         shells={k: _coupled(path_, k, v) for k, v in meta["shells"].items()},
         onsite=nested("onsite"), spin_orbit=nested("spin_orbit"), hopping=nested("hopping"),
         references=dict(pf.references),
-        provenance={path: q.provenance() for path, q in pf.quantities.items()}, sha256=pf.sha256,
+        sources=dict(pf.quantities), sha256=pf.sha256,
+        meta_extra={k: v for k, v in meta.items() if k not in _META_KEYS},
     )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+#: Reference key used for values set or fitted by this project.
+PROJECT_SOURCE = "landeg"
+
+
+def _toml(value: object) -> str:
+    """A TOML inline value for str, bool, int, float, list or dict."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_key(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() and key.isascii() else _toml(key)
+
+
+def to_toml(p: TBParameters, *, header: str = "", notes: Mapping[str, str] | None = None) -> str:
+    """The set as a parameter file in the bundled format; values that differ from their recorded
+    source are attributed to this project (source 'landeg') with ``notes[path]`` explaining them."""
+    notes = dict(notes or {})
+    refs = {**p.references, PROJECT_SOURCE: "This project (landeg): values set or refitted here; see [meta] and docs/tb.md"}
+    lines = [header.rstrip("\n")] if header else []
+    meta = {"name": p.name, "kind": "tb", "material": p.material, "description": p.description,
+            "valence_bands": p.valence_bands}
+    lines += ["[meta]"] + [f"{_key(k)} = {_toml(v)}" for k, v in meta.items()] + [""]
+    lines += ["[meta.orbitals]"] + [f"{_key(k)} = {_toml(list(v))}" for k, v in p.orbitals.items()] + [""]
+    lines += ["[meta.shells]"]
+    for name, (c1, c2) in p.shells.items():
+        sp1, sp2, _ = SHELL_GEOMETRY[name]
+        spec = list(c1) if c1 == c2 else {sp1: list(c1), sp2: list(c2)}
+        lines.append(f"{_key(name)} = {_toml(spec)}")
+    lines.append("")
+    for key, value in p.meta_extra.items():
+        if isinstance(value, Mapping):
+            lines += [f"[meta.{_key(key)}]"] + [f"{_key(k)} = {_toml(v)}" for k, v in value.items()] + [""]
+    lines += ["[references]"] + [f"{_key(k)} = {_toml(v)}" for k, v in refs.items()] + [""]
+    groups: dict[str, list[str]] = {}
+    for path, value in p.values().items():
+        group, name = path.rsplit(".", 1)
+        groups.setdefault(group, []).append(f"{_key(name)} = {_quantity_toml(path, value, p.sources.get(path), notes.get(path))}")
+    for group, entries in groups.items():
+        head, *rest = group.split(".")
+        lines += [f"[{head}{''.join('.' + _key(r) for r in rest)}]"] + entries + [""]
+    return "\n".join(lines)
+
+
+def _quantity_toml(path: str, value: float, source: Quantity | None, note: str | None) -> str:
+    if source is not None and source.value == value:
+        entry = {"value": source.quoted_value, "unit": source.quoted_unit, "source": source.source}
+        for attr in ("location", "second_hand", "note"):
+            if getattr(source, attr):
+                entry[attr] = getattr(source, attr)
+        return _toml(entry)
+    unit = "nm" if path == "structure.a" else "eV"
+    entry = {"value": value, "unit": unit, "source": PROJECT_SOURCE}
+    if source is not None:
+        entry["note"] = (note + "; " if note else "") + f"base value {source.quoted_value} {source.quoted_unit} ({source.provenance()})"
+    elif note:
+        entry["note"] = note
+    return _toml(entry)
