@@ -4,6 +4,7 @@ Sub-commands:
   bulk    bulk band-edge g-factors and masses (k·p or tight binding; one point or a gap sweep)
   params  list the bundled parameter sets with their sources
   bands   tight-binding band structure along Γ–X–M–Γ–R–X|M–R (table and figure)
+  nc      band edges and g-factors of one nanocrystal
   refit   least-squares refit of a tight-binding set to bulk targets (config file)
 """
 
@@ -18,7 +19,8 @@ from confinement.errors import LandegError, ParameterError
 
 from .io import to_json
 
-_UNITS = {"Eg": "eV", "Eg_M": "eV", "Delta": "eV", "Ep": "eV", "m_e": "m0", "m_h": "m0"}
+_UNITS = {"Eg": "eV", "Eg_M": "eV", "Delta": "eV", "Ep": "eV", "m_e": "m0", "m_h": "m0", "edge_nm": "nm",
+          "E_vb": "eV", "E_cb": "eV", "E_gap": "eV", "seconds": "s"}
 
 
 def _print_record(record: dict, keys: Sequence[str], title: str, as_json: bool) -> None:
@@ -27,7 +29,9 @@ def _print_record(record: dict, keys: Sequence[str], title: str, as_json: bool) 
         return
     print(title)
     for key in keys:
-        print(f"  {key:6s} {record[key]: .4f} {_UNITS.get(key, '')}".rstrip())
+        value = record[key]
+        text = f"{value:d}" if isinstance(value, int) else f"{value: .4f}"
+        print(f"  {key:18s} {text} {_UNITS.get(key, '')}".rstrip())
 
 
 def _shells(text: str | None) -> tuple[str, ...] | None:
@@ -155,6 +159,26 @@ def _refit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nc(args: argparse.Namespace) -> int:
+    from tightbinding.crystal import Crystal
+    from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
+    from tightbinding.parameters import load_tb_parameters
+
+    if args.model != "tb":
+        raise ParameterError("landeg nc --model kp arrives with the k·p nanocrystal model; use --model tb")
+    crystal = Crystal(load_tb_parameters(args.params), shells=_shells(args.shells))
+    shape = make_shape(crystal, args.shape, n_pb=args.n_pb, diameter_nm=args.diameter_nm)
+    record = nanocrystal_gfactors(crystal, shape, passivation=not args.no_passivation,
+                                  passivation_shift=args.passivation_shift, solver=args.solver,
+                                  finite_field_T=None if args.no_finite_field else args.field)
+    keys = ["edge_nm", "n_orbitals", "E_vb", "E_cb", "E_gap", "g_e", "g_h", "g_X", "surface_weight_cb",
+            "surface_weight_vb", "seconds"] + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else [])
+    _print_record(record, keys, f"{args.shape} nanocrystal, {crystal.params.name}, solver {record['solver']}", args.json)
+    for warning in record["warnings"]:
+        print(f"landeg nc: warning: {warning}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``landeg`` (every sub-command with its help)."""
     parser = argparse.ArgumentParser(
@@ -199,6 +223,25 @@ def build_parser() -> argparse.ArgumentParser:
     bands.add_argument("--out", metavar="DIR", help="output directory (default: results/bands_<set>)")
     bands.add_argument("--json", action="store_true", help="print the written files as JSON")
     bands.set_defaults(handler=_bands)
+
+    nc = sub.add_parser("nc", help="band edges and g-factors of one nanocrystal",
+                        description="Build a nanocrystal (cube of N Pb per edge or sphere of complete PbX6 "
+                                    "octahedra), find its band-edge Kramers doublets and their g-factors "
+                                    "(first order, with a finite-field check), and report surface weights.")
+    nc.add_argument("--model", choices=["tb"], default="tb", help="band model (default: tb)")
+    nc.add_argument("--params", default="CsPbI3-N21-exp", help="tight-binding set (default: CsPbI3-N21-exp)")
+    nc.add_argument("--shells", metavar="LIST", help="neighbour shells to include (default: all of the set)")
+    nc.add_argument("--shape", choices=["cube", "sphere"], default="cube", help="NC shape (default: cube)")
+    nc.add_argument("--n-pb", type=int, metavar="N", help="cube: Pb atoms per edge (edge ≈ N·a)")
+    nc.add_argument("--diameter-nm", type=float, metavar="D", help="sphere: diameter in nm")
+    nc.add_argument("--no-passivation", action="store_true", help="leave dangling bonds unpassivated")
+    nc.add_argument("--passivation-shift", type=float, default=30.0, metavar="EV",
+                    help="energy shift of dangling orbitals in eV (default: 30)")
+    nc.add_argument("--solver", default="auto", help="eigen-solver strategy: auto, dense, shift-invert, ... (default: auto)")
+    nc.add_argument("--field", type=float, default=1.0, metavar="T", help="field of the finite-field check in T (default: 1)")
+    nc.add_argument("--no-finite-field", action="store_true", help="skip the finite-field check")
+    nc.add_argument("--json", action="store_true", help="print one JSON object")
+    nc.set_defaults(handler=_nc)
 
     refit = sub.add_parser("refit", help="refit a tight-binding set to bulk targets",
                            description="Least-squares refit (scipy.optimize.least_squares, bounded) of chosen "

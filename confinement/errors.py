@@ -29,3 +29,7 @@ class ConfigError(LandegError, ValueError):
 
 class PhysicsCheckError(LandegError, ArithmeticError):
     """A result failed an internal physics check (degeneracy, symmetry, convergence)."""
+
+
+class ConvergenceError(LandegError, RuntimeError):
+    """An iterative solver did not converge; the message gives the residuals."""

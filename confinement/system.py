@@ -1,0 +1,145 @@
+"""Finite systems: a sparse Hamiltonian with its site table, built from any pybinding lattice.
+
+The builder is generic — the tight-binding crystal and a discretised k·p model go through the
+same path. A model supplies its pybinding ``Lattice``, a shape (``contains``, ``center``,
+``width``), and per-sublattice on-site blocks of the Zeeman operator (units of μB·B, e.g.
+L + g0 S) and of the total angular momentum J (units of ħ). Positions are in nm relative to the
+shape's centre (the default gauge origin). Matrices are complex128 (double precision forced).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pybinding as pb
+import scipy.sparse as sps
+
+from .eigensolver import check_hermitian
+from .errors import ParameterError
+
+
+@dataclass
+class FiniteSystem:
+    """A finite system: H (n×n CSR, eV) and its sites.
+
+    ``positions`` (S, 3) nm; ``sublattice`` (S,) indices into ``sublattice_names``;
+    ``offsets`` (S + 1,) first orbital of each site; ``zeeman``/``angular_momentum`` 3 block-
+    diagonal CSR matrices (μB·B units / ħ); ``coordination`` (S,) neighbour sites in the system;
+    ``surface`` (S,) sites with fewer neighbours than in the bulk.
+    """
+
+    hamiltonian: sps.csr_matrix
+    positions: np.ndarray
+    sublattice: np.ndarray
+    sublattice_names: tuple[str, ...]
+    offsets: np.ndarray
+    zeeman: tuple[sps.csr_matrix, ...]
+    angular_momentum: tuple[sps.csr_matrix, ...]
+    coordination: np.ndarray
+    surface: np.ndarray
+    label: str = ""
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_orbitals(self) -> int:
+        return self.hamiltonian.shape[0]
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.positions)
+
+    @property
+    def site_of_orbital(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n_sites), np.diff(self.offsets))
+
+    @property
+    def orbital_positions(self) -> np.ndarray:
+        """(n, 3) position (nm) of the site of every orbital."""
+        return self.positions[self.site_of_orbital]
+
+    def site_weights(self, vectors: np.ndarray) -> np.ndarray:
+        """Σ over each site's orbitals of |ψ|²: (S, k) for vectors (n, k)."""
+        w = np.abs(np.asarray(vectors).reshape(self.n_orbitals, -1)) ** 2
+        return np.add.reduceat(w, self.offsets[:-1], axis=0)
+
+    def surface_weight(self, vectors: np.ndarray) -> np.ndarray:
+        """Weight of each state (n, k) on the outer shell of atoms (sites with missing bonds)."""
+        return self.site_weights(vectors)[self.surface].sum(axis=0)
+
+    def counts(self) -> dict[str, int]:
+        """Number of sites per sublattice name."""
+        ids, n = np.unique(self.sublattice, return_counts=True)
+        return {self.sublattice_names[i]: int(c) for i, c in zip(ids, n)}
+
+
+def block_diagonal(sublattice: np.ndarray, offsets: np.ndarray, blocks: Mapping[int, np.ndarray]) -> sps.csr_matrix:
+    """Block-diagonal CSR matrix with ``blocks[sublattice[s]]`` at site s (vectorised over sites)."""
+    n = int(offsets[-1])
+    rows, cols, vals = [], [], []
+    for sub, block in blocks.items():
+        starts = offsets[:-1][sublattice == sub]
+        r, c = np.nonzero(block)
+        if len(starts) == 0 or len(r) == 0:
+            continue
+        rows.append((starts[:, None] + r[None, :]).ravel())
+        cols.append((starts[:, None] + c[None, :]).ravel())
+        vals.append(np.tile(block[r, c], len(starts)))
+    if not rows:
+        return sps.csr_matrix((n, n), dtype=complex)
+    return sps.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+
+
+def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, np.ndarray],
+                        onsite_angular_momentum: Mapping[str, np.ndarray], bulk_coordination: Mapping[str, int],
+                        *, label: str = "") -> FiniteSystem:
+    """Cut ``shape`` out of ``lattice`` with pybinding and attach the site table and operators.
+
+    ``shape`` provides ``contains(x, y, z)`` (via :func:`confinement.geometry.octahedra_contains` or
+    its own ``contains``), ``center`` and ``width`` (nm). ``onsite_zeeman``/``onsite_angular_momentum``:
+    sublattice name → (3, m, m) blocks. ``bulk_coordination``: sublattice name → number of
+    neighbour sites in the infinite crystal (sites with fewer are surface sites).
+    """
+    contains = shape.contains if hasattr(shape, "contains") else _default_contains(shape)
+    pb_shape = pb.FreeformShape(contains, width=list(shape.width), center=list(shape.center))
+    model = pb.Model(lattice, pb_shape, pb.force_double_precision(), pb.force_complex_numbers())
+    ham = model.hamiltonian.tocsr()
+    check_hermitian(ham)
+    if ham.dtype != np.complex128:
+        raise TypeError(f"pybinding produced {ham.dtype}; double precision was not enforced")
+    system = model.system
+    if system.num_sites == 0:
+        raise ParameterError(f"the shape {label or shape!r} contains no lattice sites")
+    names_by_id = {sub.alias_id: name for name, sub in lattice.sublattices.items()}
+    names = tuple(names_by_id[i] for i in sorted(names_by_id))
+    sublattice = np.asarray(system.sublattices, dtype=int)
+    sizes = np.array([onsite_zeeman[names[s]].shape[-1] for s in range(len(names))])
+    offsets = np.concatenate([[0], np.cumsum(sizes[sublattice])])
+    if offsets[-1] != ham.shape[0]:
+        raise RuntimeError("orbital count of the site table does not match the Hamiltonian")
+    positions = np.column_stack([system.x, system.y, system.z]) - np.asarray(shape.center)[None, :]
+    coordination = _coordination(ham, offsets)
+    bulk = np.array([bulk_coordination[n] for n in names])[sublattice]
+    zeeman = tuple(block_diagonal(sublattice, offsets, {i: onsite_zeeman[n][g] for i, n in enumerate(names)})
+                   for g in range(3))
+    ang = tuple(block_diagonal(sublattice, offsets, {i: onsite_angular_momentum[n][g] for i, n in enumerate(names)})
+                for g in range(3))
+    return FiniteSystem(hamiltonian=ham, positions=positions, sublattice=sublattice, sublattice_names=names,
+                        offsets=offsets, zeeman=zeeman, angular_momentum=ang, coordination=coordination,
+                        surface=coordination < bulk, label=label)
+
+
+def _default_contains(shape):
+    from .geometry import octahedra_contains
+
+    return octahedra_contains(shape)
+
+
+def _coordination(ham: sps.csr_matrix, offsets: np.ndarray) -> np.ndarray:
+    """Number of distinct other sites each site is coupled to."""
+    site = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    coo = ham.tocoo()
+    si, sj = site[coo.row], site[coo.col]
+    pairs = np.unique(np.stack([si[si != sj], sj[si != sj]]), axis=1)
+    return np.bincount(pairs[0], minlength=len(offsets) - 1)

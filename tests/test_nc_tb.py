@@ -1,0 +1,93 @@
+"""Tight-binding nanocrystals: geometry, solver against dense, Kramers, isotropy, gauge, field, trend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sps
+
+from confinement.doublets import finite_field_g, first_order_g
+from confinement.eigensolver import solve_band_edges
+from confinement.errors import ParameterError
+from tightbinding.bulk import bulk_tb
+from tightbinding.crystal import Crystal
+from tightbinding.nanocrystal import build_nanocrystal, make_shape, nanocrystal_gfactors
+from tightbinding.parameters import load_tb_parameters
+
+
+@pytest.fixture(scope="module")
+def crystal() -> Crystal:
+    return Crystal(load_tb_parameters("CsPbI3-N21-exp"))
+
+
+@pytest.fixture(scope="module")
+def sigma(crystal) -> float:
+    bulk = bulk_tb(crystal)
+    return bulk.E_vbm + bulk.Eg / 2
+
+
+@pytest.fixture(scope="module")
+def cube3(crystal):
+    return build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=3))
+
+
+@pytest.fixture(scope="module")
+def edges3(cube3, sigma):
+    return solve_band_edges(cube3.hamiltonian, sigma, 4, 4, solver="dense", tol=1e-9)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_cube_of_complete_octahedra_is_centred_and_inversion_symmetric(crystal, n):
+    system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n))
+    counts = system.counts()
+    assert counts["Pb"] == n**3 and counts["X1"] + counts["X2"] + counts["X3"] == 3 * (n**3 + n**2)
+    key = lambda p: tuple(np.round(p / (crystal.a / 2)).astype(int))  # noqa: E731
+    sites = {(key(p), s) for p, s in zip(system.positions, system.sublattice)}
+    assert {(key(-p), s) for p, s in zip(system.positions, system.sublattice)} == sites
+    assert np.allclose(system.positions.mean(axis=0), 0)
+    assert system.hamiltonian.dtype == np.complex128
+
+
+def test_iterative_solver_agrees_with_dense(cube3, sigma, edges3):
+    other = solve_band_edges(cube3.hamiltonian, sigma, 4, 4, solver="shift-invert", tol=1e-9)
+    np.testing.assert_allclose(other.below, edges3.below, atol=1e-9)
+    np.testing.assert_allclose(other.above, edges3.above, atol=1e-9)
+
+
+def test_band_edges_are_kramers_doublets(edges3):
+    for e in (edges3.below, edges3.above):
+        np.testing.assert_allclose(e[0::2], e[1::2], atol=1e-10)
+        assert abs(e[0] - e[2]) > 1e-4           # distinct doublets
+
+
+def test_g_tensor_isotropic_gauge_independent_and_field_consistent(cube3, sigma, edges3):
+    for states, side in ((edges3.vectors_above[:, :2], "above"), (edges3.vectors_below[:, :2], "below")):
+        g = first_order_g(cube3, states)
+        assert g.anisotropy < 1e-8                                    # cubic NC: g_xx = g_yy = g_zz
+        shifted = first_order_g(cube3, states, gauge_origin=np.array([4.0, -3.0, 5.0]))
+        assert np.max(np.abs(shifted.tensor - g.tensor)) < 1e-8      # gauge origin moved by ~7 nm
+        for direction in (np.array([0, 0, 1.0]), np.array([1.0, 1.0, 0.0])):
+            ff = finite_field_g(cube3, sigma, side, field_T=0.5, direction=direction, solver="dense")
+            assert ff == pytest.approx(g.g, abs=1e-4)
+
+
+def test_spectrum_approaches_bulk_band_edges(crystal):
+    bulk = bulk_tb(crystal)
+    records = [nanocrystal_gfactors(crystal, make_shape(crystal, "cube", n_pb=n), solver="shift-invert",
+                                    finite_field_T=None) for n in (2, 3, 4, 5)]
+    gaps, cb, vb = ([r[key] for r in records] for key in ("E_gap", "E_cb", "E_vb"))
+    assert all(a > b for a, b in zip(gaps, gaps[1:])) and gaps[-1] > bulk.Eg   # confinement shrinks with size
+    assert all(a > b for a, b in zip(cb, cb[1:])) and cb[-1] > bulk.E_vbm + bulk.Eg
+    assert all(a < b for a, b in zip(vb, vb[1:])) and vb[-1] < bulk.E_vbm
+
+
+def test_bad_input(crystal):
+    with pytest.raises(ParameterError, match="n_pb ≥ 1"):
+        make_shape(crystal, "cube", n_pb=0)
+    with pytest.raises(ParameterError, match="unknown shape 'pyramid'"):
+        make_shape(crystal, "pyramid", n_pb=3)
+    with pytest.raises(ParameterError, match="diameter must be positive"):
+        make_shape(crystal, "sphere", diameter_nm=-2.0)
+    bad = sps.csr_matrix(np.array([[0.0, 1.0], [0.5, 1.0]]))
+    with pytest.raises(ParameterError, match="not Hermitian"):
+        solve_band_edges(bad, 0.5, 1, 1)
