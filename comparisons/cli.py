@@ -159,6 +159,17 @@ def _refit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int_list(text: str) -> list[int]:
+    """'5' → [5]; '3:8' → [3..8]; '3,5,9' → [3, 5, 9]."""
+    try:
+        if ":" in text:
+            lo, hi = (int(x) for x in text.split(":"))
+            return list(range(lo, hi + 1))
+        return [int(x) for x in text.split(",")]
+    except ValueError:
+        raise ParameterError(f"--n-pb expects N, N1:N2 or N1,N2,...; got {text!r}") from None
+
+
 def _nc(args: argparse.Namespace) -> int:
     from tightbinding.crystal import Crystal
     from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
@@ -167,7 +178,20 @@ def _nc(args: argparse.Namespace) -> int:
     if args.model != "tb":
         raise ParameterError("landeg nc --model kp arrives with the k·p nanocrystal model; use --model tb")
     crystal = Crystal(load_tb_parameters(args.params), shells=_shells(args.shells))
-    shape = make_shape(crystal, args.shape, n_pb=args.n_pb, diameter_nm=args.diameter_nm)
+    sizes = _int_list(args.n_pb) if args.n_pb else None
+    if sizes and len(sizes) > 1:
+        from tightbinding.size_series import run_size_series
+
+        if args.shape != "cube":
+            raise ParameterError("a size series (several --n-pb values) is defined for cubes")
+        out = Path(args.out or f"results/nc_series_{crystal.params.name}")
+        paths = run_size_series(crystal, sizes, out, passivation=not args.no_passivation,
+                                passivation_shift=args.passivation_shift, solver=args.solver,
+                                finite_field_T=None if args.no_finite_field else args.field,
+                                progress=lambda m: print(m, file=sys.stderr))
+        _report_files(out, paths, args.json)
+        return 0
+    shape = make_shape(crystal, args.shape, n_pb=sizes[0] if sizes else None, diameter_nm=args.diameter_nm)
     record = nanocrystal_gfactors(crystal, shape, passivation=not args.no_passivation,
                                   passivation_shift=args.passivation_shift, solver=args.solver,
                                   finite_field_T=None if args.no_finite_field else args.field)
@@ -232,7 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     nc.add_argument("--params", default="CsPbI3-N21-exp", help="tight-binding set (default: CsPbI3-N21-exp)")
     nc.add_argument("--shells", metavar="LIST", help="neighbour shells to include (default: all of the set)")
     nc.add_argument("--shape", choices=["cube", "sphere"], default="cube", help="NC shape (default: cube)")
-    nc.add_argument("--n-pb", type=int, metavar="N", help="cube: Pb atoms per edge (edge ≈ N·a)")
+    nc.add_argument("--n-pb", metavar="N", help="cube: Pb atoms per edge (edge ≈ N·a); a list 'N1:N2' or "
+                                                "'N1,N2,...' runs a resumable size series written to --out")
+    nc.add_argument("--out", metavar="DIR", help="size series: output directory (default: results/nc_series_<set>)")
     nc.add_argument("--diameter-nm", type=float, metavar="D", help="sphere: diameter in nm")
     nc.add_argument("--no-passivation", action="store_true", help="leave dangling bonds unpassivated")
     nc.add_argument("--passivation-shift", type=float, default=30.0, metavar="EV",
