@@ -33,16 +33,22 @@ def first_order_g(system: FiniteSystem, states: np.ndarray, gauge_origin: np.nda
     return g_tensor(zeeman, ang, atol=1e-7)
 
 
+def solver_hints(system: FiniteSystem, half_gap: float | None, *, kramers: bool = True) -> dict:
+    """Symmetry and gap hints for the eigen-solver: inversion parity of the system, Kramers, half-gap."""
+    return {"parity": system.inversion(), "kramers": kramers, "half_gap": half_gap}
+
+
 def finite_field_g(system: FiniteSystem, sigma: float, side: str, *, field_T: float = 1.0,
                    direction: np.ndarray = np.array([0.0, 0.0, 1.0]), gauge_origin: np.ndarray | None = None,
-                   solver: str = "auto", tol: float = 1e-9) -> float:
+                   solver: str = "auto", tol: float = 1e-9, half_gap: float | None = None) -> float:
     """g along ``direction`` from the Zeeman splitting at ``field_T`` of the doublet next to ``sigma``.
 
     ``side`` is 'below' (valence-band top) or 'above' (conduction-band bottom).
     """
     n_hat = np.asarray(direction, float) / np.linalg.norm(direction)
     h = hamiltonian_in_field(system, field_T * n_hat, gauge_origin)
-    states = solve_band_edges(h, sigma, 2, 2, solver=solver, tol=tol)
+    hints = solver_hints(system, half_gap, kramers=False) if gauge_origin is None else {"half_gap": half_gap, "kramers": False}
+    states = solve_band_edges(h, sigma, 2, 2, solver=solver, tol=tol, **hints)
     energies, vectors = ((states.below, states.vectors_below) if side == "below"
                          else (states.above, states.vectors_above))
     j_n = sum(n_hat[g] * system.angular_momentum[g] for g in range(3))
@@ -56,7 +62,7 @@ def finite_field_g(system: FiniteSystem, sigma: float, side: str, *, field_T: fl
 
 def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "auto", tol: float = 1e-8,
                        finite_field_T: float | None = 1.0, gauge_origin: np.ndarray | None = None,
-                       n_extra: int = 0, surface_threshold: float = 0.5) -> dict:
+                       n_extra: int = 0, surface_threshold: float = 0.5, half_gap: float | None = None) -> dict:
     """Band edges and g-factors of a finite system around the in-gap reference ``sigma`` (eV).
 
     Returns a JSON-ready record: energies (eV), first-order g tensors and isotropic g of the
@@ -68,7 +74,8 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
 
     start = time.perf_counter()
     n = 3 + n_extra
-    states = solve_band_edges(system.hamiltonian, sigma, n, n, solver=solver, tol=tol)
+    states = solve_band_edges(system.hamiltonian, sigma, n, n, solver=solver, tol=tol,
+                              **solver_hints(system, half_gap))
     for side, e in (("valence", states.below), ("conduction", states.above)):
         if abs(e[0] - e[1]) > 1e-6:
             raise PhysicsCheckError(f"{side}-band edge is not degenerate: {e[:2]} eV (Kramers pair expected)")
@@ -98,10 +105,9 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
             record["warnings"].append(f"{carrier}-band edge has surface weight {w:.2f} > {surface_threshold}: "
                                       f"a surface state, not an interior state")
     if finite_field_T:
-        record["g_e_finite_field"] = finite_field_g(system, sigma, "above", field_T=finite_field_T,
-                                                    gauge_origin=gauge_origin, solver=solver, tol=tol)
-        record["g_h_finite_field"] = finite_field_g(system, sigma, "below", field_T=finite_field_T,
-                                                    gauge_origin=gauge_origin, solver=solver, tol=tol)
+        for key, side in (("g_e_finite_field", "above"), ("g_h_finite_field", "below")):
+            record[key] = finite_field_g(system, sigma, side, field_T=finite_field_T, gauge_origin=gauge_origin,
+                                         solver=solver, tol=tol, half_gap=half_gap)
         record["finite_field_T"] = finite_field_T
     record["seconds"] = time.perf_counter() - start
     return record

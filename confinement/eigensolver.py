@@ -5,7 +5,11 @@ Strategy layer (``solver=``):
 - ``"dense"``: LAPACK on the full matrix; robust reference for small systems (n ≲ 8000).
 - ``"shift-invert"``: ARPACK with a sparse LU of H − σ (SciPy/SuperLU); the ecosystem's default,
   kept as a baseline; impractical beyond a few 10⁴ in 3-D.
-- ``"auto"``: dense for small n, otherwise the fast iterative path (see :func:`solve_band_edges`).
+- ``"filtered"``: Chebyshev-filtered subspace iteration on the folded spectrum with inversion
+  parity and Kramers symmetry (:mod:`confinement.filtered_solver`); no factorisation, memory
+  O(n·block); the fast path for large systems (chosen from measurements, docs/performance.md).
+- ``"gpu"``: registered by :mod:`confinement.gpu_solver` when CuPy and a GPU are present.
+- ``"auto"``: dense for n ≤ DENSE_LIMIT, otherwise gpu if registered, else filtered.
 
 Every path returns orthonormal vectors, orthonormalises degenerate (Kramers) pairs, checks the
 residual ‖Hv − Ev‖ of every returned pair and raises :class:`ConvergenceError` with the residuals
@@ -103,7 +107,26 @@ def _shift_invert(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-1
     return np.concatenate([e_lo, e_hi]), np.hstack([v_lo, v_hi]), {"lu_nnz": int(lu.L.nnz + lu.U.nnz)}
 
 
-SOLVERS: dict[str, Callable] = {"dense": _dense, "shift-invert": _shift_invert}
+def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *, half_gap: float | None = None,
+              parity=None, kramers: bool = True, **_):
+    """Chebyshev-filtered subspace iteration on the folded spectrum (``confinement.filtered_solver``).
+
+    Needs no factorisation (memory O(n·block)); uses inversion parity and Kramers symmetry when
+    supplied/valid. ``half_gap``: a lower bound of the distance from σ to the band edges (the bulk
+    half-gap for a σ at the bulk mid-gap).
+    """
+    from .filtered_solver import SolverInfo, band_edge_states
+
+    hg = half_gap if half_gap else 0.25
+    info = SolverInfo()
+    n_each = max(-(-n_below // 2), -(-n_above // 2))
+    e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
+                               kramers=kramers, info=info)
+    return e, v, {"iterations": info.iterations, "matvecs": float(info.matvecs), "sigma_final": info.sigma,
+                  "degrees": info.degrees}
+
+
+SOLVERS: dict[str, Callable] = {"dense": _dense, "shift-invert": _shift_invert, "filtered": _filtered}
 
 
 def register_solver(name: str, function: Callable) -> None:
@@ -115,18 +138,16 @@ def choose_solver(n: int) -> str:
     """The strategy ``auto`` picks for dimension ``n``."""
     if n <= DENSE_LIMIT:
         return "dense"
-    for name in ("gpu", "filtered", "shift-invert"):
-        if name in SOLVERS:
-            return name
-    return "shift-invert"
+    return "gpu" if "gpu" in SOLVERS else "filtered"
 
 
 def solve_band_edges(h, sigma: float, n_below: int = 2, n_above: int = 2, *, solver: str = "auto",
-                     tol: float = 1e-8) -> BandEdgeStates:
+                     tol: float = 1e-8, **hints) -> BandEdgeStates:
     """The ``n_below`` highest eigenpairs below ``sigma`` and ``n_above`` lowest above it (eV).
 
     ``tol``: maximal accepted residual ‖Hv − Ev‖ in eV. Raises :class:`ConvergenceError` naming
-    the residuals if any returned pair misses it.
+    the residuals if any returned pair misses it. ``hints`` go to the strategy (e.g. ``half_gap``,
+    ``parity``, ``kramers`` for the filtered solver; others ignore them).
     """
     if n_below < 1 or n_above < 1:
         raise ParameterError("ask for at least one state on each side of the gap")
@@ -135,7 +156,7 @@ def solve_band_edges(h, sigma: float, n_below: int = 2, n_above: int = 2, *, sol
     if name not in SOLVERS:
         raise ParameterError(f"unknown solver {name!r}; available: auto, {', '.join(SOLVERS)}")
     start = time.perf_counter()
-    energies, vectors, info = SOLVERS[name](h, sigma, n_below, n_above, tol=tol)
+    energies, vectors, info = SOLVERS[name](h, sigma, n_below, n_above, tol=tol, **hints)
     seconds = time.perf_counter() - start
     order = np.argsort(energies)
     energies, vectors = energies[order], vectors[:, order]

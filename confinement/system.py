@@ -39,6 +39,7 @@ class FiniteSystem:
     angular_momentum: tuple[sps.csr_matrix, ...]
     coordination: np.ndarray
     surface: np.ndarray
+    orbital_parity: np.ndarray | None = None
     label: str = ""
     info: dict = field(default_factory=dict)
 
@@ -68,6 +69,21 @@ class FiniteSystem:
         """Weight of each state (n, k) on the outer shell of atoms (sites with missing bonds)."""
         return self.site_weights(vectors)[self.surface].sum(axis=0)
 
+    def inversion(self, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray] | None:
+        """(perm, sign) of the inversion r → −r about the origin, (P x)[i] = sign[i] x[perm[i]];
+        None if the sites are not inversion symmetric or orbital parities are unknown."""
+        if self.orbital_parity is None:
+            return None
+        scale = max(np.abs(self.positions).max(), 1.0)
+        keys = np.round(self.positions / (tol * scale)).astype(np.int64)
+        index = {tuple(k): i for i, k in enumerate(keys)}
+        partner = np.array([index.get(tuple(-k), -1) for k in keys])
+        if np.any(partner < 0) or np.any(self.sublattice[partner] != self.sublattice):
+            return None
+        sizes = np.diff(self.offsets)
+        perm = np.concatenate([self.offsets[j] + np.arange(sizes[j]) for j in partner])
+        return perm, self.orbital_parity.astype(float)
+
     def counts(self) -> dict[str, int]:
         """Number of sites per sublattice name."""
         ids, n = np.unique(self.sublattice, return_counts=True)
@@ -93,13 +109,15 @@ def block_diagonal(sublattice: np.ndarray, offsets: np.ndarray, blocks: Mapping[
 
 def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, np.ndarray],
                         onsite_angular_momentum: Mapping[str, np.ndarray], bulk_coordination: Mapping[str, int],
-                        *, label: str = "") -> FiniteSystem:
+                        *, orbital_parity: Mapping[str, np.ndarray] | None = None, label: str = "") -> FiniteSystem:
     """Cut ``shape`` out of ``lattice`` with pybinding and attach the site table and operators.
 
     ``shape`` provides ``contains(x, y, z)`` (via :func:`confinement.geometry.octahedra_contains` or
     its own ``contains``), ``center`` and ``width`` (nm). ``onsite_zeeman``/``onsite_angular_momentum``:
     sublattice name → (3, m, m) blocks. ``bulk_coordination``: sublattice name → number of
     neighbour sites in the infinite crystal (sites with fewer are surface sites).
+    ``orbital_parity``: sublattice name → (m,) ±1 parity of each orbital under inversion through
+    the atom (enables the inversion symmetry of the eigen-solver).
     """
     contains = shape.contains if hasattr(shape, "contains") else _default_contains(shape)
     pb_shape = pb.FreeformShape(contains, width=list(shape.width), center=list(shape.center))
@@ -125,9 +143,12 @@ def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, 
                    for g in range(3))
     ang = tuple(block_diagonal(sublattice, offsets, {i: onsite_angular_momentum[n][g] for i, n in enumerate(names)})
                 for g in range(3))
+    parity = None
+    if orbital_parity is not None:
+        parity = np.concatenate([np.asarray(orbital_parity[names[s]], float) for s in sublattice])
     return FiniteSystem(hamiltonian=ham, positions=positions, sublattice=sublattice, sublattice_names=names,
                         offsets=offsets, zeeman=zeeman, angular_momentum=ang, coordination=coordination,
-                        surface=coordination < bulk, label=label)
+                        surface=coordination < bulk, orbital_parity=parity, label=label)
 
 
 def _default_contains(shape):

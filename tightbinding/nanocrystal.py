@@ -46,6 +46,14 @@ def site_blocks(crystal: Crystal, operator: np.ndarray) -> dict[str, np.ndarray]
     return out
 
 
+def orbital_parity(crystal: Crystal) -> dict[str, np.ndarray]:
+    """Per sublattice, the parity (−1)^ℓ of every spin-orbital under inversion through the atom."""
+    from .orbitals import ELL
+
+    return {site.name: np.repeat([(-1.0) ** ELL[s] for s in site.shells for _ in COMPONENTS[s]], 2)
+            for site in crystal.sites}
+
+
 def bulk_coordination(crystal: Crystal) -> dict[str, int]:
     """Number of neighbour sites of each sublattice in the infinite crystal."""
     count = {site.name: 0 for site in crystal.sites}
@@ -61,7 +69,7 @@ def build_nanocrystal(crystal: Crystal, shape, *, passivation: bool = True,
     system = build_finite_system(
         pybinding_lattice(crystal), shape, site_blocks(crystal, crystal.zeeman),
         site_blocks(crystal, crystal.angular_momentum), bulk_coordination(crystal),
-        label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm")
+        orbital_parity=orbital_parity(crystal), label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm")
     counts = system.counts()
     if hasattr(shape, "expected_counts"):
         expected = shape.expected_counts()
@@ -149,7 +157,8 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
     sigma = bulk.E_vbm + bulk.Eg / 2
     system = build_nanocrystal(crystal, shape, passivation=passivation, passivation_shift=passivation_shift)
     build_seconds = time.perf_counter() - start
-    record = band_edge_gfactors(system, sigma, solver=solver, finite_field_T=finite_field_T, tol=tol, n_extra=n_extra)
+    record = band_edge_gfactors(system, sigma, solver=solver, finite_field_T=finite_field_T, tol=tol,
+                                n_extra=n_extra, half_gap=bulk.Eg / 2)
     record.update({
         "model": "tb", "params": crystal.params.name, "shells": list(crystal.shells), "shape": shape.kind,
         "edge_nm": shape.edge_nm, "n_pb": getattr(shape, "n_pb", None), "counts": system.counts(),

@@ -1,0 +1,547 @@
+"""Band-edge eigenpairs of a large sparse Hermitian tight-binding Hamiltonian with a clean gap.
+
+    energies, vectors, residuals = band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9)
+
+Returns every eigenpair of the ``n_each`` highest Kramers doublets below the gap and the ``n_each``
+lowest above it (a degenerate multiplet cut by that count is completed: cubic nanocrystals have
+4-fold levels), sorted by energy.  ``residuals`` are ||H v - E v|| for normalised v, recomputed
+with the original H.  Raises NotConvergedError if that is not <= tol for every returned pair.
+numpy + scipy only.
+
+Method
+------
+Chebyshev-filtered subspace iteration on the folded spectrum.  With sigma in the gap, the filter
+p(H) = T_m(l((H - sigma)^2)), l mapping [a^2, B] onto [-1, 1] (B >= max (E - sigma)^2), is the
+minimax polynomial that is small on the whole spectrum outside (sigma - a, sigma + a) and grows
+fastest towards sigma, i.e. on both band edges at once.  Per outer iteration: filter a block V,
+Rayleigh-Ritz in H on span{previous Ritz vectors, p(H)V} (a depth-1 block Krylov step in p(H),
+free of extra filter work), keep the Ritz vectors nearest sigma (ordered by ||(H - sigma) z||,
+which is immune to spurious in-gap Ritz values), adapt a (folded Ritz bound), degree and sigma
+(re-centred in the gap once both edges are seen).  No factorisation: memory is O(n * block).
+
+Symmetry (both optional, both checked numerically before use):
+  parity=(perm, sign) with (P x)[i] = sign[i] x[perm[i]]: an involution commuting with H
+      (inversion through the nanocrystal centre: site r -> -r, orbital sign (-1)^l, spin kept).
+      H splits into two decoupled halves, each solved separately (half the work per matvec, and
+      the band edges of a centro-symmetric crystal have opposite parities).
+  kramers=True: Theta = (I (x) i sigma_y) K in the basis index = 2*orbital + spin.  One vector per
+      doublet is filtered; the Rayleigh-Ritz space is span{Y, Theta Y} (Theta commutes with p(H)).
+      Pass kramers=False for Hamiltonians that break time reversal (magnetic field).
+
+Choosing the inputs
+-------------------
+e_vbm_guess / e_cbm_guess: the bulk band edges of the same model are a safe choice (confinement
+only widens the gap, so the bulk mid-gap lies inside the nanocrystal gap and the bulk half-gap is a
+lower bound on the distance of every state from it); sigma is re-centred automatically.  If the
+structure has in-gap surface states they *are* the states nearest the gap and will be returned:
+check their localisation.
+bounds: (Emin, Emax) of the spectrum; default: 40-step Lanczos estimate widened by its residuals
+and 1%.  For a cluster cut from a crystal without on-site modifications the bulk band extremes
+are rigorous bounds.  An underestimated bound is detected (Ritz values outside) and widened.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from .errors import ConvergenceError as NotConvergedError  # one error type for every solver
+
+try:  # private but long-stable scipy kernel: Y += A @ X without temporaries
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except Exception:  # pragma: no cover
+    _csr_matvecs = None
+
+__all__ = ["band_edge_states", "NotConvergedError", "spectrum_bounds", "SolverInfo"]
+
+
+
+
+@dataclass
+class SolverInfo:
+    sigma: float = 0.0
+    bounds: tuple = (0.0, 0.0)
+    iterations: int = 0
+    matvecs: float = 0.0            # in units of one full-size H @ v (sector products weighted by size)
+    sector_matvecs: dict = field(default_factory=dict)
+    degrees: list = field(default_factory=list)
+    blocks: dict = field(default_factory=dict)
+    times: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+
+def _accumulate(A, X, Y):
+    """Y += A @ X for CSR A and C-contiguous 2-D X, Y (in place)."""
+    if _csr_matvecs is not None and X.flags.c_contiguous and Y.flags.c_contiguous \
+            and A.dtype == X.dtype == Y.dtype:
+        _csr_matvecs(A.shape[0], A.shape[1], X.shape[1], A.indptr, A.indices, A.data, X.ravel(), Y.ravel())
+    else:
+        Y += A @ X
+
+
+def _kramers_matrix(n):
+    """Real J with Theta x = J conj(x), J = I (x) [[0, 1], [-1, 0]] (index 2*orbital + spin)."""
+    if n % 2:
+        raise ValueError("Kramers structure needs an even dimension (index = 2*orbital + spin)")
+    i = np.arange(0, n, 2)
+    rows = np.concatenate([i, i + 1])
+    cols = np.concatenate([i + 1, i])
+    vals = np.concatenate([np.ones(n // 2), -np.ones(n // 2)])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+
+
+def _sector_bases(perm, sign):
+    """Real isometries Q_s (n x n_s) onto the +1 / -1 eigenspaces of (P x)[i] = sign[i] x[perm[i]]."""
+    perm = np.asarray(perm, dtype=np.int64)
+    sign = np.asarray(sign, dtype=float)
+    n = perm.size
+    if not np.array_equal(perm[perm], np.arange(n)):
+        raise ValueError("parity permutation is not an involution")
+    if np.any(sign[perm] * sign != 1):
+        raise ValueError("parity signs are inconsistent (P^2 != 1)")
+    idx = np.arange(n)
+    fixed = idx[perm == idx]
+    pair = idx[perm > idx]
+    out = {}
+    for s in (1, -1):
+        f = fixed[sign[fixed] == s]
+        first = np.concatenate([pair, f])
+        order = np.argsort(first, kind="stable")      # keeps (2*orbital + spin) pairs adjacent
+        first = first[order]
+        is_pair = np.concatenate([np.ones(pair.size, bool), np.zeros(f.size, bool)])[order]
+        cols = np.arange(first.size)
+        h = np.sqrt(0.5)
+        r = np.concatenate([first, perm[first[is_pair]]])
+        c = np.concatenate([cols, cols[is_pair]])
+        v = np.concatenate([np.where(is_pair, h, 1.0), s * sign[first[is_pair]] * h])
+        out[s] = sp.csr_matrix((v, (r, c)), shape=(n, first.size))
+    return out
+
+
+def spectrum_bounds(H, steps=40, seed=1):
+    """[Emin, Emax] from a short Lanczos run: extreme Ritz values widened by their residuals and 1%."""
+    n = H.shape[0]
+    rng = np.random.default_rng(seed)
+    steps = min(steps, n - 1)
+    V = np.zeros((n, steps + 1), dtype=complex)
+    v = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    V[:, 0] = v / np.linalg.norm(v)
+    alpha, beta = np.zeros(steps), np.zeros(steps)
+    for j in range(steps):
+        w = H @ V[:, j]
+        alpha[j] = np.vdot(V[:, j], w).real
+        for _ in range(2):
+            w -= V[:, :j + 1] @ (V[:, :j + 1].T @ w.conj()).conj()
+        beta[j] = np.linalg.norm(w)
+        V[:, j + 1] = w / beta[j]
+    th, s = sla.eigh_tridiagonal(alpha, beta[:-1])
+    res = np.abs(beta[-1] * s[-1, :])
+    lo, hi = th[0] - res[0], th[-1] + res[-1]
+    pad = 0.01 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def _orth_against(M, Z):
+    """M minus its projection on the orthonormal columns of Z (twice, classical Gram-Schmidt)."""
+    if Z is None or Z.shape[1] == 0:
+        return M
+    for _ in range(2):
+        M = M - Z @ (Z.conj().T @ M)
+    return M
+
+
+def _pick_one_per_doublet(K, keep):
+    """Coefficient vectors c_1..c_keep (columns) of a Theta-invariant Ritz basis, one per doublet:
+    each new c is orthogonalised against the accepted c_i and their Theta images K conj(c_i)."""
+    L = K.shape[0]
+    acc = []
+    for j in range(L):
+        c = np.zeros(L, complex)
+        c[j] = 1.0
+        for _ in range(2):
+            for u in acc:
+                c -= u * np.vdot(u, c)
+                tu = K @ u.conj()
+                c -= tu * np.vdot(tu, c)
+        nrm = np.linalg.norm(c)
+        if nrm > 0.5:
+            acc.append(c / nrm)
+            if len(acc) == keep:
+                break
+    return np.array(acc).T if acc else np.zeros((L, 0), complex)
+
+
+# ----------------------------------------------------------------------------------------------
+
+class _Sector:
+    def __init__(self, name, A, J, weight, b, rng):
+        self.name, self.A, self.J, self.weight, self.b = name, A, J, weight, b
+        self.n = A.shape[0]
+        self.matvecs = 0
+        self.rng = rng
+        self.V = self._random(b)
+        self.Z = self.HZ = None
+        self.ritz = self.res = self.dist = None
+        self.a = None
+
+    def _random(self, k):
+        return self.rng.standard_normal((self.n, k)) + 1j * self.rng.standard_normal((self.n, k))
+
+    @property
+    def kramers(self):
+        return self.J is not None
+
+    def theta(self, X):
+        return self.J @ X.conj()
+
+    def matmul(self, X):
+        self.matvecs += X.shape[1]
+        return self.A @ X
+
+    def filter(self, sigma, a, B, m):
+        """p(H) V with p = T_m(l((H - sigma)^2)), l: [a^2, B] -> [-1, 1]; up to a phase per column.
+
+        With A~ = sqrt(2/e)(H - sigma) and c' = 2c/e: l((H-sigma)^2) = (A~^2 - c')/2, and
+        A~^2 - c' = (A~ - sqrt c')(A~ + sqrt c').  W_k = i^k Y_k obeys W_{k+1} = (i M) W_k + W_{k-1}, so
+        every step is two in-place sparse products and nothing else.
+        """
+        e, c = 0.5 * (B - a * a), 0.5 * (B + a * a)
+        f = np.sqrt(2.0 / e)
+        rc = np.sqrt(2.0 * c / e)
+        n = self.n
+        As = ((self.A - sigma * sp.identity(n, format="csr")) * f).tocsr()
+        Ap = (As + rc * sp.identity(n, format="csr")).tocsr()
+        iAm = ((As - rc * sp.identity(n, format="csr")) * 1j).tocsr()
+        del As
+        for M_ in (Ap, iAm):
+            M_.sort_indices()
+            if M_.dtype != np.complex128:
+                M_.data = M_.data.astype(np.complex128)
+        X = np.ascontiguousarray(self.V, dtype=np.complex128)
+        k = X.shape[1]
+        T = np.zeros_like(X)
+        W0 = X.copy()
+        _accumulate(Ap, X, T)
+        W1 = np.zeros_like(X)
+        _accumulate(iAm, T, W1)
+        W1 *= 0.5
+        for step in range(1, m):
+            T.fill(0)
+            _accumulate(Ap, W1, T)
+            _accumulate(iAm, T, W0)
+            W0, W1 = W1, W0
+            if step % 24 == 0:
+                s = 1.0 / np.linalg.norm(W1, axis=0)
+                W1 *= s
+                W0 *= s
+        self.matvecs += 2 * m * k
+        return W1
+
+    def filter_krylov(self, sigma, a, B, m, depth):
+        """Blocks p(H)V, p(H)^2 V, ... (depth of them, each of degree m/depth, re-orthonormalised
+        in between), Theta images included, orthogonalised against the kept Ritz vectors."""
+        mj = max(2, int(np.ceil(m / depth)))
+        blocks = []
+        prev = self.Z
+        for j in range(depth):
+            Y = self.filter(sigma, a, B, mj)
+            M = np.hstack([Y, self.theta(Y)]) if self.kramers else Y
+            basis = prev if not blocks else np.hstack([prev] + blocks) if prev is not None else np.hstack(blocks)
+            M = _orth_against(M, basis)
+            Q, _ = np.linalg.qr(M)
+            blocks.append(Q)
+            if j + 1 < depth:
+                self.V = np.ascontiguousarray(Q[:, :Y.shape[1]]) if self.kramers else np.ascontiguousarray(Q)
+        return np.hstack(blocks), mj * depth
+
+    def rayleigh_ritz(self, Q, sigma, keep):
+        """RR in H on span{Z_prev, Q} (Q orthonormal, orthogonal to Z_prev); keep the `keep` Ritz
+        pairs nearest sigma in the RMS sense ||(H - sigma) z||."""
+        HQ = self.matmul(Q)
+        if self.Z is not None:
+            Bs, HB = np.hstack([self.Z, Q]), np.hstack([self.HZ, HQ])
+        else:
+            Bs, HB = Q, HQ
+        G = Bs.conj().T @ HB
+        th, U = np.linalg.eigh(0.5 * (G + G.conj().T))
+        Z, HZ = Bs @ U, HB @ U
+        R = HZ - Z * th
+        res = np.linalg.norm(R, axis=0)
+        dist = np.sqrt((th - sigma) ** 2 + res ** 2)          # = ||(H - sigma) z||
+        order = np.argsort(dist, kind="stable")[:keep]
+        # folded Ritz values of the whole RR space: sqrt(mu_keep) >= distance of the keep-th state
+        F = HB - sigma * Bs
+        mu = np.linalg.eigvalsh(F.conj().T @ F)
+        self.a_fold = float(np.sqrt(max(mu[min(keep, mu.size) - 1], 0.0)))
+        self.Z, self.HZ = Z[:, order], HZ[:, order]
+        self.ritz, self.res, self.dist = th[order], res[order], dist[order]
+        self.all_ritz = th                                    # for the bounds check
+        # next block: one vector per doublet
+        if self.kramers:
+            K = self.Z.conj().T @ self.theta(self.Z)
+            C = _pick_one_per_doublet(K, self.b)
+            V = self.Z @ C
+        else:
+            V = self.Z[:, :self.b]
+        if V.shape[1] < self.b:
+            V = np.hstack([V, self._random(self.b - V.shape[1])])
+        self.V = V
+
+    def grow(self, extra):
+        self.b += extra
+        self.V = np.hstack([self.V, self._random(extra)])
+
+
+def _levels(x, deg_tol):
+    cuts = np.where(np.diff(x) > deg_tol)[0] + 1
+    return np.split(np.arange(x.size), cuts) if x.size else []
+
+
+def _select(ritz, res, sigma, n_each, tol, tol_found, deg_tol, radius):
+    """Indices of the answer, or None if not decidable yet.
+
+    Per side, from the gap outwards: whole levels until >= 2*n_each states, each with res <= tol,
+    then one more found level (res <= tol_found) to prove the last level complete; everything
+    used must lie inside `radius` (all states of all sectors nearer than radius are found)."""
+    picks = []
+    for side in (-1, 1):
+        found = (np.sign(ritz - sigma) == side) & (res <= tol_found) & (np.abs(ritz - sigma) < radius)
+        idx = np.where(found)[0]
+        idx = idx[np.argsort(side * (ritz[idx] - sigma))]
+        count, take, done = 0, [], False
+        for lev in _levels(side * (ritz[idx] - sigma), deg_tol):
+            if count >= 2 * n_each:
+                done = True
+                break
+            if np.any(res[idx[lev]] > tol):
+                return None
+            take.extend(idx[lev])
+            count += len(lev)
+        if not done:
+            return None
+        picks.extend(take)
+    return np.array(picks, dtype=int)
+
+
+def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=None, kramers=True,
+                     bounds=None, block=None, guard=2, rho=1e-4, tol_found=1e-6, degree_max=8000,
+                     max_iter=40, deg_tol=1e-6, first_window=0.8, first_rho=1e-8, max_growth=1e10,
+                     depth=1, m_fixed=None, growth=1e5, min_gap_fraction=0.5, seed=0, verbose=False, info=None):
+    """Eigenpairs of the n_each highest doublets below and the n_each lowest above the gap.
+
+    H            : sparse Hermitian (n x n), complex or real; units of energy (eV).
+    e_vbm_guess,
+    e_cbm_guess  : rough band edges, e.g. the bulk VBM/CBM of the same model (see module doc).
+    n_each       : Kramers doublets per side (2*n_each states, a cut degenerate level is completed).
+    tol          : absolute residual tolerance ||H v - E v|| for normalised v.
+    parity       : optional (perm, sign) inversion symmetry (module doc).
+    kramers      : use time reversal Theta = (I (x) i sigma_y) K (index 2*orbital + spin).
+    bounds       : (Emin, Emax); default: 40-step Lanczos estimate.
+    block        : vectors filtered per sector (default: from n_each, guard, symmetry).
+    guard        : extra doublets kept in the subspace beyond those needed.
+    rho          : target damping per outer iteration (sets the filter degree).
+    growth       : per outer iteration, the filter amplifies the state nearest sigma by ~growth
+                   relative to the cut (sets the degree; 1e5 was best across N = 6..10).
+    min_gap_fraction : raise if the gap found is below this fraction of the guessed gap.
+    tol_found    : residual below which a level counts as found (used only to prove that the
+                   last returned level is complete; those boundary pairs are not returned).
+    degree_max   : cap of the filter degree (in powers of H) per outer iteration.
+    info         : optional SolverInfo, filled with statistics.
+    Returns (energies, vectors, residuals), sorted by energy.
+    """
+    t_start = time.perf_counter()
+    info = info if info is not None else SolverInfo()
+    H = sp.csr_matrix(H)
+    if H.dtype != np.complex128:
+        H = H.astype(np.complex128)
+    n = H.shape[0]
+    rng = np.random.default_rng(seed)
+    sigma = 0.5 * (e_vbm_guess + e_cbm_guess)
+    half_gap = 0.5 * (e_cbm_guess - e_vbm_guess)
+    if half_gap <= 0:
+        raise ValueError("e_cbm_guess must exceed e_vbm_guess")
+    tol_found = max(tol_found, tol)
+
+    # --- symmetry checks --------------------------------------------------------------------------
+    x = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    hx = H @ x
+    scale = np.linalg.norm(hx)
+    J = None
+    if kramers:
+        J = _kramers_matrix(n)
+        err = np.linalg.norm(H @ (J @ x.conj()) - J @ hx.conj()) / scale
+        if err > 1e-10:
+            raise NotConvergedError(f"H does not commute with time reversal (rel. err {err:.1e}); use kramers=False")
+    sectors_Q = {0: None}
+    if parity is not None:
+        perm, sgn = np.asarray(parity[0]), np.asarray(parity[1], dtype=float)
+        err = np.linalg.norm(H @ (sgn * x[perm]) - sgn * hx[perm]) / scale
+        if err > 1e-10:
+            raise ValueError(f"H does not commute with the given parity (rel. err {err:.1e})")
+        sectors_Q = _sector_bases(perm, sgn)
+    t0 = time.perf_counter()
+    per_doublet = 2 if kramers else 1
+    nsec = len(sectors_Q)
+    # doublets needed per side: n_each, +1 to complete a 4-fold level, +1 boundary level
+    need = 2 * (n_each + 2)
+    b_default = (-(-need // nsec) + guard) * (1 if kramers else 2)
+    sectors = []
+    for key, Q in sectors_Q.items():
+        if Q is None:
+            A, Js = H, J
+        else:
+            A = (Q.T @ H @ Q).tocsr()
+            Js = None
+            if J is not None:
+                Js = (Q.T @ J @ Q).tocsr()
+                Js.eliminate_zeros()
+        A.sort_indices()
+        b = min(block or b_default, A.shape[0] // (2 * per_doublet))
+        sectors.append(_Sector(key, A, Js, A.shape[0] / n, b, rng))
+    info.times["setup"] = time.perf_counter() - t0
+
+    # --- spectrum bounds ------------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    if bounds is None:
+        bounds = spectrum_bounds(H)
+        info.matvecs += 40
+    emin, emax = map(float, bounds)
+    info.times["bounds"] = time.perf_counter() - t0
+
+    def Bof(sig):
+        return max((emax - sig) ** 2, (emin - sig) ** 2)
+
+    def xval(d, aa, BB):
+        return (aa * aa + BB - 2 * d * d) / (BB - aa * aa)
+
+    # --- first pass: states within half_gap + first_window of sigma are amplified ------------------
+    B = Bof(sigma)
+    a0 = half_gap + first_window
+    a = {s.name: a0 for s in sectors}
+    m = np.arccosh(1 / first_rho) / np.arccosh(xval(half_gap + first_window / 3, a0, B))
+    m_cap = np.arccosh(max_growth) / np.arccosh(xval(half_gap, a0, B))
+    m = int(np.clip(min(m, m_cap), 10, degree_max // 2))
+    result = None
+    hg_eff, one_sided = half_gap, 0
+    stagnant, last_radius = 0, 0.0
+    for it in range(max_iter):
+        t0 = time.perf_counter()
+        for s in sectors:
+            keep = s.b * per_doublet
+            Q, m_used = s.filter_krylov(sigma, a[s.name], B, m, depth)
+            s.rayleigh_ritz(Q, sigma, keep)
+        info.degrees.append(2 * m_used)
+        # bounds check: a Ritz value outside [emin, emax] means the filter amplified it
+        allr = np.concatenate([s.all_ritz for s in sectors])
+        if allr.min() < emin or allr.max() > emax:
+            span = emax - emin
+            emin, emax = min(emin, allr.min() - 0.02 * span), max(emax, allr.max() + 0.02 * span)
+            info.history.append(dict(it=it, widened_bounds=(emin, emax)))
+        ritz = np.concatenate([s.ritz for s in sectors])
+        res = np.concatenate([s.res for s in sectors])
+        radius = np.inf
+        for s in sectors:
+            bad = s.res > tol_found
+            s.radius = s.dist[bad].min() if bad.any() else s.dist.max() * (1 + 1e-12)
+            radius = min(radius, s.radius)
+        result = _select(ritz, res, sigma, n_each, tol, tol_found, deg_tol, radius)
+        info.history.append(dict(it=it, degree=2 * m, sigma=sigma, radius=float(radius),
+                                 a={str(k): float(v) for k, v in a.items()},
+                                 time=time.perf_counter() - t0))
+        if verbose:
+            near = np.sort(ritz[np.argsort(np.abs(ritz - sigma))[:12]])
+            print(f"[it {it}] deg {2 * m} sigma {sigma:.4f} a {[round(float(v), 4) for v in a.values()]} "
+                  f"radius {radius:.4f} res(first 4 per sector) "
+                  f"{[float(np.max(s.res[:4])) for s in sectors]} near {np.round(near, 4)}", flush=True)
+        if result is not None:
+            break
+        # --- re-centre sigma between the best edge estimates ------------------------------------------
+        conv = res < 1e-3
+        below, above = ritz[conv & (ritz < sigma)], ritz[conv & (ritz > sigma)]
+        new_sigma = sigma
+        if below.size and above.size:
+            new_sigma = 0.5 * (below.max() + above.min())
+        elif it >= 1 and (below.size or above.size):
+            # only one side seen: sigma sits too close to that band edge; move it to hg_eff beyond
+            # the edge found (inside the gap while hg_eff underestimates the half-gap); hg_eff grows
+            # by 25% each time this repeats
+            one_sided += 1
+            if one_sided % 3 == 0:
+                hg_eff *= 1.25
+            new_sigma = below.max() + hg_eff if below.size else above.min() - hg_eff
+        if below.size and above.size:
+            one_sided = 0
+        if new_sigma != sigma:
+            sigma = new_sigma
+            for s in sectors:   # distances relative to the new sigma
+                s.dist = np.sqrt((s.ritz - sigma) ** 2 + s.res ** 2)
+        B = Bof(sigma)
+        # --- cut and degree per sector ------------------------------------------------------------------
+        degs, caps = [], []
+        for s in sectors:
+            d = np.sort(s.dist)
+            aa = max(s.a_fold, d[-1] * (1 + 1e-9))
+            a[s.name] = aa
+            dw = d[max(len(d) - guard * per_doublet - 1, 0)]      # outermost non-guard pair
+            dw = min(dw, 0.999 * aa)
+            degs.append(np.arccosh(1.0 / rho) / np.arccosh(xval(dw, aa, B)))
+            dmin = min(max(d[0], half_gap * 0.0), 0.999 * aa)
+            caps.append(np.arccosh(max_growth) / np.arccosh(xval(dmin, aa, B)))
+        if growth is not None:        # degree from the amplification of the nearest state over the cut
+            m = int(np.clip(min(caps) * np.log(growth) / np.log(max_growth), 10, degree_max // 2))
+        else:
+            m = int(np.clip(min(max(degs), min(caps)), 10, degree_max // 2))
+        if m_fixed:
+            m = m_fixed
+        # --- the needed levels do not fit in the converged part: grow the blocks ------------------------
+        # (the sector that limits the radius has converged all but its guard)
+        # or the radius has stopped growing (a near-degenerate cluster straddles the subspace edge)
+        lim = min(sectors, key=lambda s: s.radius)
+        stagnant = stagnant + 1 if radius <= last_radius * (1 + 1e-6) else 0
+        last_radius = max(last_radius, radius)
+        if np.sum(lim.res <= tol_found) >= len(lim.ritz) - guard * per_doublet or stagnant >= 2:
+            lim.grow(2)
+            stagnant = 0
+            info.blocks["grown"] = info.blocks.get("grown", 0) + 2
+    info.iterations = sum(1 for h in info.history if "degree" in h)
+    info.sigma = sigma
+    info.bounds = (emin, emax)
+    info.sector_matvecs = {str(s.name): s.matvecs for s in sectors}
+    info.matvecs += sum(s.matvecs * s.weight for s in sectors)
+    info.blocks.update({str(s.name): s.b for s in sectors})
+    if result is None:
+        raise NotConvergedError(f"not converged after {max_iter} iterations; last: {info.history[-1]}")
+
+    # --- assemble in the full space; residuals with the original H ------------------------------------
+    offsets = np.cumsum([0] + [len(s.ritz) for s in sectors])
+    Zs, Es = [], []
+    for k, s in enumerate(sectors):
+        sel = result[(result >= offsets[k]) & (result < offsets[k + 1])] - offsets[k]
+        Q = sectors_Q[s.name]
+        Zs.append(s.Z[:, sel] if Q is None else Q @ s.Z[:, sel])
+        Es.append(s.ritz[sel])
+    Z = np.hstack(Zs)
+    E = np.concatenate(Es)
+    order = np.argsort(E)
+    Z = Z[:, order]
+    Z /= np.linalg.norm(Z, axis=0)
+    HZ = H @ Z
+    E = np.real(np.einsum("ij,ij->j", Z.conj(), HZ))
+    R = np.linalg.norm(HZ - Z * E, axis=0)
+    info.matvecs += Z.shape[1]
+    info.times["total"] = time.perf_counter() - t_start
+    if R.max() > tol:
+        raise NotConvergedError(f"final residual {R.max():.2e} > tol {tol:.1e}")
+    gap = E[E > sigma].min() - E[E < sigma].max()
+    info.gap = float(gap)
+    if gap < min_gap_fraction * 2 * half_gap:
+        raise NotConvergedError(
+            f"the states nearest sigma={sigma:.4f} are only {gap:.4f} apart (guessed gap {2 * half_gap:.4f}): "
+            "sigma is not in a clean gap (wrong guesses, or in-gap surface/defect states)")
+    return E, Z, R
