@@ -203,6 +203,13 @@ def _nc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tb_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--params and --shells of the sub-commands that take a tight-binding model."""
+    parser.add_argument("--params", default="CsPbI3-N21-exp", help="tight-binding set (default: CsPbI3-N21-exp)")
+    parser.add_argument("--shells", metavar="LIST", help="neighbour shells to include, e.g. 'Pb-X,X-X' "
+                                                         "(default: all of the set)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``landeg`` (every sub-command with its help)."""
     parser = argparse.ArgumentParser(
@@ -238,8 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     bands = sub.add_parser("bands", help="tight-binding band structure (table and figure)",
                            description="Bulk bands of a tight-binding set along a path of the simple-cubic "
                                        "Brillouin zone, written as bands.csv and a figure (PNG, PDF).")
-    bands.add_argument("--params", default="CsPbI3-N21-exp", help="tight-binding set (default: CsPbI3-N21-exp)")
-    bands.add_argument("--shells", metavar="LIST", help="neighbour shells to include (default: all of the set)")
+    _tb_model_arguments(bands)
     bands.add_argument("--path", default="G-X-M-G-R-X|M-R", help="k path; '-' joins, '|' jumps (default: %(default)s)")
     bands.add_argument("--density", type=float, default=40.0, help="points per π/a of path length (default: 40)")
     bands.add_argument("--character", metavar="GROUP",
@@ -253,8 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "octahedra), find its band-edge Kramers doublets and their g-factors "
                                     "(first order, with a finite-field check), and report surface weights.")
     nc.add_argument("--model", choices=["tb"], default="tb", help="band model (default: tb)")
-    nc.add_argument("--params", default="CsPbI3-N21-exp", help="tight-binding set (default: CsPbI3-N21-exp)")
-    nc.add_argument("--shells", metavar="LIST", help="neighbour shells to include (default: all of the set)")
+    _tb_model_arguments(nc)
     nc.add_argument("--shape", choices=["cube", "sphere"], default="cube", help="NC shape (default: cube)")
     nc.add_argument("--n-pb", metavar="N", help="cube: Pb atoms per edge (edge ≈ N·a); a list 'N1:N2' or "
                                                 "'N1,N2,...' runs a resumable size series written to --out")
