@@ -8,8 +8,10 @@ Strategy layer (``solver=``):
 - ``"filtered"``: Chebyshev-filtered subspace iteration on the folded spectrum with inversion
   parity and Kramers symmetry (:mod:`confinement.filtered_solver`); no factorisation, memory
   O(n·block); the fast path for large systems (chosen from measurements, docs/performance.md).
-- ``"gpu"``: registered by :mod:`confinement.gpu_solver` when CuPy and a GPU are present.
-- ``"auto"``: dense for n ≤ DENSE_LIMIT, otherwise gpu if registered, else filtered.
+- ``"gpu"``: the filtered solver with its Chebyshev filter on a GPU through CuPy
+  (:mod:`confinement.array_backend`); needs CuPy and a CUDA device, never imported otherwise.
+- ``"auto"``: dense for n ≤ DENSE_LIMIT, otherwise gpu if CuPy sees a GPU (and LANDEG_GPU is
+  not 0), else filtered.
 
 Every path returns orthonormal vectors, orthonormalises degenerate (Kramers) pairs, checks the
 residual ‖Hv − Ev‖ of every returned pair and raises :class:`ConvergenceError` with the residuals
@@ -107,12 +109,12 @@ def _shift_invert(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-1
 
 
 def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *, half_gap: float | None = None,
-              parity=None, kramers: bool = True, **_):
+              parity=None, kramers: bool = True, backend=None, **_):
     """Chebyshev-filtered subspace iteration on the folded spectrum (``confinement.filtered_solver``).
 
     Needs no factorisation (memory O(n·block)); uses inversion parity and Kramers symmetry when
     supplied/valid. ``half_gap``: a lower bound of the distance from σ to the band edges (the bulk
-    half-gap for a σ at the bulk mid-gap).
+    half-gap for a σ at the bulk mid-gap). ``backend``: where the filter runs (None: CPU).
     """
     from .filtered_solver import SolverInfo, band_edge_states
 
@@ -120,12 +122,24 @@ def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *
     info = SolverInfo()
     n_each = max(-(-n_below // 2), -(-n_above // 2))
     e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
-                               kramers=kramers, info=info)
+                               kramers=kramers, info=info, backend=backend)
     return e, v, {"iterations": info.iterations, "matvecs": float(info.matvecs), "sigma_final": info.sigma,
-                  "degrees": info.degrees}
+                  "degrees": info.degrees, "backend": info.backend}
 
 
-SOLVERS: dict[str, Callable] = {"dense": _dense, "shift-invert": _shift_invert, "filtered": _filtered}
+def _gpu(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **hints):
+    """The filtered solver with the filter on the GPU (CuPy); raises if no GPU is usable."""
+    from .array_backend import gpu_available
+
+    if not gpu_available():
+        raise ParameterError("solver 'gpu' needs CuPy and a CUDA device (none found, or LANDEG_GPU=0); "
+                             "use 'filtered' for the CPU")
+    hints.pop("backend", None)
+    return _filtered(h, sigma, n_below, n_above, tol, backend="cupy", **hints)
+
+
+SOLVERS: dict[str, Callable] = {"dense": _dense, "shift-invert": _shift_invert, "filtered": _filtered,
+                                "gpu": _gpu}
 
 
 def register_solver(name: str, function: Callable) -> None:
@@ -137,7 +151,9 @@ def choose_solver(n: int) -> str:
     """The strategy ``auto`` picks for dimension ``n``."""
     if n <= DENSE_LIMIT:
         return "dense"
-    return "gpu" if "gpu" in SOLVERS else "filtered"
+    from .array_backend import gpu_available
+
+    return "gpu" if gpu_available() else "filtered"
 
 
 def solve_band_edges(h, sigma: float, n_below: int = 2, n_above: int = 2, *, solver: str = "auto",

@@ -6,7 +6,7 @@ Returns every eigenpair of the ``n_each`` highest Kramers doublets below the gap
 lowest above it (a degenerate multiplet cut by that count is completed: cubic nanocrystals have
 4-fold levels), sorted by energy.  ``residuals`` are ||H v - E v|| for normalised v, recomputed
 with the original H.  Raises NotConvergedError if that is not <= tol for every returned pair.
-numpy + scipy only.
+numpy + scipy only; the filter can run on a GPU through CuPy (``backend='cupy'``).
 
 Method
 ------
@@ -48,12 +48,8 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from .array_backend import ArrayBackend, get_backend
 from .errors import ConvergenceError as NotConvergedError  # one error type for every solver
-
-try:  # private but long-stable scipy kernel: Y += A @ X without temporaries
-    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
-except Exception:  # pragma: no cover
-    _csr_matvecs = None
 
 __all__ = ["band_edge_states", "NotConvergedError", "spectrum_bounds", "SolverInfo"]
 
@@ -71,19 +67,11 @@ class SolverInfo:
     blocks: dict = field(default_factory=dict)
     times: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
+    backend: str = "cpu"
 
 
 # ----------------------------------------------------------------------------------------------
 # helpers
-
-def _accumulate(A, X, Y):
-    """Y += A @ X for CSR A and C-contiguous 2-D X, Y (in place)."""
-    if _csr_matvecs is not None and X.flags.c_contiguous and Y.flags.c_contiguous \
-            and A.dtype == X.dtype == Y.dtype:
-        _csr_matvecs(A.shape[0], A.shape[1], X.shape[1], A.indptr, A.indices, A.data, X.ravel(), Y.ravel())
-    else:
-        Y += A @ X
-
 
 def _kramers_matrix(n):
     """Real J with Theta x = J conj(x), J = I (x) [[0, 1], [-1, 0]] (index 2*orbital + spin)."""
@@ -180,8 +168,9 @@ def _pick_one_per_doublet(K, keep):
 # ----------------------------------------------------------------------------------------------
 
 class _Sector:
-    def __init__(self, name, A, J, weight, b, rng):
+    def __init__(self, name, A, J, weight, b, rng, backend: ArrayBackend):
         self.name, self.A, self.J, self.weight, self.b = name, A, J, weight, b
+        self.backend = backend
         self.n = A.shape[0]
         self.matvecs = 0
         self.rng = rng
@@ -223,25 +212,27 @@ class _Sector:
             M_.sort_indices()
             if M_.dtype != np.complex128:
                 M_.data = M_.data.astype(np.complex128)
-        X = np.ascontiguousarray(self.V, dtype=np.complex128)
+        dev = self.backend
+        Ap, iAm = dev.sparse_to_device(Ap), dev.sparse_to_device(iAm)
+        X = dev.to_device(self.V)
         k = X.shape[1]
-        T = np.zeros_like(X)
+        T = dev.xp.zeros_like(X)
         W0 = X.copy()
-        _accumulate(Ap, X, T)
-        W1 = np.zeros_like(X)
-        _accumulate(iAm, T, W1)
+        dev.accumulate(Ap, X, T)
+        W1 = dev.xp.zeros_like(X)
+        dev.accumulate(iAm, T, W1)
         W1 *= 0.5
         for step in range(1, m):
             T.fill(0)
-            _accumulate(Ap, W1, T)
-            _accumulate(iAm, T, W0)
+            dev.accumulate(Ap, W1, T)
+            dev.accumulate(iAm, T, W0)
             W0, W1 = W1, W0
             if step % 24 == 0:
-                s = 1.0 / np.linalg.norm(W1, axis=0)
+                s = 1.0 / dev.column_norms(W1)
                 W1 *= s
                 W0 *= s
         self.matvecs += 2 * m * k
-        return W1
+        return np.ascontiguousarray(dev.to_host(W1))
 
     def filter_krylov(self, sigma, a, B, m, depth):
         """Blocks p(H)V, p(H)^2 V, ... (depth of them, each of degree m/depth, re-orthonormalised
@@ -332,7 +323,8 @@ def _select(ritz, res, sigma, n_each, tol, tol_found, deg_tol, radius):
 def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=None, kramers=True,
                      bounds=None, block=None, guard=2, rho=1e-4, tol_found=1e-6, degree_max=8000,
                      max_iter=40, deg_tol=1e-6, first_window=0.8, first_rho=1e-8, max_growth=1e10,
-                     depth=1, m_fixed=None, growth=1e5, min_gap_fraction=0.5, seed=0, verbose=False, info=None):
+                     depth=1, m_fixed=None, growth=1e5, min_gap_fraction=0.5, seed=0, verbose=False, info=None,
+                     backend: str | ArrayBackend | None = None):
     """Eigenpairs of the n_each highest doublets below and the n_each lowest above the gap.
 
     H            : sparse Hermitian (n x n), complex or real; units of energy (eV).
@@ -353,10 +345,14 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
                    last returned level is complete; those boundary pairs are not returned).
     degree_max   : cap of the filter degree (in powers of H) per outer iteration.
     info         : optional SolverInfo, filled with statistics.
+    backend      : where the Chebyshev filter runs: None/'cpu', 'cupy' (GPU) or an ArrayBackend
+                   (:mod:`confinement.array_backend`); everything else stays on the host.
     Returns (energies, vectors, residuals), sorted by energy.
     """
     t_start = time.perf_counter()
     info = info if info is not None else SolverInfo()
+    device = get_backend(backend)
+    info.backend = device.name
     H = sp.csr_matrix(H)
     if H.dtype != np.complex128:
         H = H.astype(np.complex128)
@@ -403,7 +399,7 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
                 Js.eliminate_zeros()
         A.sort_indices()
         b = min(block or b_default, A.shape[0] // (2 * per_doublet))
-        sectors.append(_Sector(key, A, Js, A.shape[0] / n, b, rng))
+        sectors.append(_Sector(key, A, Js, A.shape[0] / n, b, rng, device))
     info.times["setup"] = time.perf_counter() - t0
 
     # --- spectrum bounds ------------------------------------------------------------------------------

@@ -57,6 +57,32 @@ def test_iterative_solver_agrees_with_dense(cube3, sigma, edges3, crystal, solve
     assert max(other.residuals_below.max(), other.residuals_above.max()) <= 1e-9
 
 
+def test_filter_on_the_array_module_backend_equals_the_cpu_kernel(cube3, sigma, edges3, crystal):
+    """The GPU (CuPy) code path, run with NumPy/SciPy as its array modules, finds the same states."""
+    from confinement.array_backend import array_module_backend
+
+    hints = {"parity": cube3.inversion(), "half_gap": bulk_tb(crystal).Eg / 2,
+             "backend": array_module_backend(np, sps)}
+    other = solve_band_edges(cube3.hamiltonian, sigma, 4, 4, solver="filtered", tol=1e-9, **hints)
+    np.testing.assert_allclose(other.below, edges3.below, atol=1e-9)
+    np.testing.assert_allclose(other.above, edges3.above, atol=1e-9)
+    assert other.info["backend"] == "array-module"
+
+
+def test_gpu_strategy_refuses_clearly_without_a_gpu(cube3, sigma, monkeypatch):
+    from confinement import array_backend
+    from confinement.eigensolver import choose_solver
+
+    monkeypatch.setenv("LANDEG_GPU", "0")
+    array_backend.gpu_available.cache_clear()
+    try:
+        assert choose_solver(10**6) == "filtered"
+        with pytest.raises(ParameterError, match="needs CuPy and a CUDA device"):
+            solve_band_edges(cube3.hamiltonian, sigma, 2, 2, solver="gpu")
+    finally:
+        array_backend.gpu_available.cache_clear()
+
+
 def test_band_edges_are_kramers_doublets(edges3):
     for e in (edges3.below, edges3.above):
         np.testing.assert_allclose(e[0::2], e[1::2], atol=1e-10)
