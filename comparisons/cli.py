@@ -6,6 +6,7 @@ Sub-commands:
   bands   tight-binding band structure along Γ–X–M–Γ–R–X|M–R (table and figure)
   nc      band edges and g-factors of one nanocrystal
   refit   least-squares refit of a tight-binding set to bulk targets (config file)
+  compare theory results versus the measured g-factors: metrics (JSON, Markdown) and figures
 """
 
 from __future__ import annotations
@@ -159,6 +160,21 @@ def _refit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import METRICS_MD, run_comparison
+    from .metrics import metrics_markdown
+
+    metrics = run_comparison(args.results, args.data, args.out, bundled=not args.no_bundled,
+                             bulk_constants=args.bulk_params, formats=args.formats.split(","))
+    if args.json:
+        print(to_json(metrics), end="")
+        return 0
+    summary = metrics_markdown(metrics).split("\n\n## ")[0]
+    print(summary.rstrip())
+    print(f"wrote figures, metrics.json and {METRICS_MD} to {args.out}/")
+    return 0
+
+
 def _int_list(text: str) -> list[int]:
     """'5' → [5]; '3:8' → [3..8]; '3,5,9' → [3, 5, 9]."""
     try:
@@ -283,6 +299,32 @@ def build_parser() -> argparse.ArgumentParser:
     refit.add_argument("--out", metavar="FILE", help="parameter file to write (overrides output.file)")
     refit.add_argument("--json", action="store_true", help="print targets and changes as JSON")
     refit.set_defaults(handler=_refit)
+
+    compare = sub.add_parser(
+        "compare", help="theory versus the measured g-factors: metrics and figures",
+        description="Compare theory results with the measured g-factors of CsPbI3 NCs (bundled table of "
+                    "Meliakov et al., Nanoscale 17, 6522 (2025), plus --data tables). Results are grouped into "
+                    "curves by (model, parameter set, shape); each curve and the bulk k·p curve at Eg = E are "
+                    "interpolated at the measured energies (never extrapolated). Writes metrics.json, "
+                    "metrics.md (RMS, max |theory - measured|, chi^2 where uncertainties exist, the high-energy "
+                    "end residual), theory_curves.csv, bulk_kp.csv and the figures g_vs_energy, gX_vs_energy, "
+                    "residuals. Schemas: docs/data.md; definitions: docs/comparison.md.")
+    compare.add_argument("results", nargs="*", metavar="RESULTS",
+                         help="theory results: JSON of `landeg nc --json` (one record or a list), a size-series "
+                              "directory with point_N*.json, or a results CSV (one row per point); none: only the "
+                              "bulk k·p curve is compared")
+    compare.add_argument("--data", action="append", default=[], metavar="CSV",
+                         help="extra measurement table in the landeg-measurements/1 format (repeatable)")
+    compare.add_argument("--no-bundled", action="store_true",
+                         help="leave out the bundled table of Meliakov et al. 2025 (then give --data)")
+    compare.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    compare.add_argument("--bulk-params", default="universal", metavar="NAME",
+                         help="k·p constant set of the bulk reference curve (default: universal)")
+    compare.add_argument("--formats", default="png,pdf", metavar="LIST",
+                         help="figure formats, comma separated: png, pdf, svg (default: png,pdf)")
+    compare.add_argument("--json", action="store_true",
+                         help="print the metrics as one JSON object keyed by curve, then carrier")
+    compare.set_defaults(handler=_compare)
     return parser
 
 
