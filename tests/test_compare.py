@@ -1,0 +1,275 @@
+"""The comparison layer: results loader, metrics on hand-computed cases, figures, `landeg compare`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from comparisons.bulk_curve import bulk_curve
+from comparisons.cli import main
+from comparisons.compare import redraw, run_comparison
+from comparisons.figures import g_vs_energy_figure, gx_figure, residual_figure
+from comparisons.measured import COLUMNS, load_measurements
+from comparisons.metrics import curve_metrics, measured_points, metrics_markdown
+from comparisons.results import (ResultsFileError, TheoryCurve, group_points, load_results, read_results,
+                                 write_results_csv)
+from comparisons import style
+from confinement.errors import ParameterFileError
+
+# Synthetic theory: g_e = 2 − 2(E − 1.8), g_h = 2(E − 1.8) on 1.8–2.2 eV (linear, so interpolation is exact).
+ENERGIES = (1.8, 2.0, 2.2)
+
+
+def record(e: float, **kw) -> dict:
+    """A `landeg nc --json`-like record of the synthetic curve at energy e (eV)."""
+    g_e, g_h = 2 - 2 * (e - 1.8), 2 * (e - 1.8)
+    return {"model": "tb", "params": "toy", "shape": "cube", "edge_nm": 10 / e, "E_gap": e, "E_transition": e,
+            "g_e": g_e, "g_h": g_h, "g_X": g_e + g_h, "shells": ["Pb-X"], "units": {"energies": "eV"}, **kw}
+
+
+def write_json(path: Path, obj) -> Path:
+    path.write_text(json.dumps(obj), encoding="utf-8")
+    return path
+
+
+def write_csv(path: Path, *lines: str) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# Measured rows (landeg-measurements/1): g_h residuals +0.1 (A, σ 0.1), −0.15 (B, σ 0.05), +0.1 (end-point at
+# the curve's edge, no σ); C at 2.3 eV and the end-point at 1.7 eV lie outside 1.8–2.2 eV.
+MEASURED = [
+    "A,lab,g_h,0.1,0.1,1,1.9,,6,text,here,",
+    "B,lab,g_h,0.75,0.05,1,2.1,,6,text,here,",
+    "C,lab,g_h,1.0,,1,2.3,,6,text,here,",
+    ",,g_h,-0.2,,1,1.7,,6,series_endpoint,here,",
+    ",,g_h,0.7,,1,2.2,,6,series_endpoint,here,",
+    "A,lab,g_e,1.5,0.03,1,1.9,,6,text,here,",
+]
+
+
+@pytest.fixture
+def measured(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "measured.csv", ",".join(COLUMNS), *MEASURED)
+
+
+@pytest.fixture
+def curve() -> TheoryCurve:
+    return group_points(p for e in ENERGIES for p in _points(e))[0]
+
+
+def _points(e: float):
+    from comparisons.results import point_from_record
+    yield point_from_record(record(e), "synthetic.json")
+
+
+# --- results loader ----------------------------------------------------------------------------
+
+def test_json_records_list_and_series_directory_group_into_one_sorted_curve(tmp_path):
+    write_json(tmp_path / "one.json", record(2.0))
+    write_json(tmp_path / "many.json", [record(2.2), record(1.8)])
+    series = tmp_path / "series"
+    series.mkdir()
+    for n, e in ((10, 1.9), (9, 2.1)):
+        write_json(series / f"point_N{n}.json", record(e))
+    (curve,) = load_results([tmp_path / "one.json", tmp_path / "many.json", series])
+    assert curve.key == "tb | toy | cube" and curve.label == "tb, toy (cube)"
+    np.testing.assert_allclose(curve.energy_eV, [1.8, 1.9, 2.0, 2.1, 2.2])
+    np.testing.assert_allclose(curve.g_h, 2 * (curve.energy_eV - 1.8), atol=1e-12)
+    np.testing.assert_allclose(curve.g_X, curve.g_e + curve.g_h)
+    np.testing.assert_allclose(curve.size_nm, 10 / curve.energy_eV)
+    assert len(curve.sources) == 4
+
+
+def test_csv_table_with_e_gap_material_and_params_and_round_trip(tmp_path):
+    path = write_csv(tmp_path / "kp.csv", "# my k·p points", "model,material,params,shape,E_gap,g_e,g_h,extra",
+                     "kp-sphere,CsPbI3,universal,sphere,2.0,1.6,0.4,x", "", "kp-sphere,CsPbI3,universal,sphere,1.8,2.0,0.0,y")
+    (curve,) = load_results([path])
+    assert curve.key == "kp-sphere | CsPbI3 (universal) | sphere"
+    np.testing.assert_allclose(curve.energy_eV, [1.8, 2.0])
+    assert np.isnan(curve.size_nm).all()
+    again = load_results([write_results_csv(tmp_path / "out.csv", [curve])])[0]
+    assert again.key == curve.key
+    for name in ("energy_eV", "g_e", "g_h", "g_X"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(curve, name))
+
+
+def test_identical_points_read_twice_are_kept_once(tmp_path):
+    path = write_json(tmp_path / "p.json", [record(1.8), record(2.0)])
+    assert len(load_results([path, path])[0].energy_eV) == 2
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"params": "toy", "E_gap": 2.0, "g_e": 1, "g_h": 1}, "record 1, field 'model': required field is missing"),
+    ({"model": "tb", "E_gap": 2.0, "g_e": 1, "g_h": 1}, "field 'params': no parameter set"),
+    ({"model": "tb", "params": "toy", "g_e": 1, "g_h": 1}, "field 'E_transition': required field is missing"),
+    ({"model": "tb", "params": "toy", "E_gap": 2.0, "g_h": 1}, "field 'g_e': required field"),
+    ({"model": "tb", "params": "toy", "E_gap": "two", "g_e": 1, "g_h": 1}, "field 'E_gap': not a number: 'two'"),
+    ({"model": "tb", "params": "toy", "E_gap": -1, "g_e": 1, "g_h": 1}, "field 'E_gap': transition energy must be positive"),
+    ({"model": "tb", "params": "toy", "E_gap": 2, "g_e": 1, "g_h": 1, "g_X": 3}, "field 'g_X': g_X = 3"),
+    ({"model": "tb", "params": "toy", "E_gap": 2, "g_e": None, "g_h": 1}, "field 'g_e'"),
+    ([record(2.0), [1, 2]], "record 2: a result record must be a JSON object"),
+    ([], "empty list"),
+])
+def test_bad_json_records_name_file_record_and_field(tmp_path, content, message):
+    path = write_json(tmp_path / "bad.json", content)
+    with pytest.raises(ResultsFileError, match="bad.json") as err:
+        read_results(path)
+    assert message in str(err.value)
+    assert isinstance(err.value, ParameterFileError)
+
+
+@pytest.mark.parametrize("lines, message", [
+    (("model,params,E_transition,g_e,g_h", "tb,toy,2.0,1,1", "tb,toy,2.1,abc,1"),
+     "row 2 (line 3), field 'g_e': not a number: 'abc'"),
+    (("model,params,E_transition,g_e", "tb,toy,2.0,1"), "field 'g_h': missing column"),
+    (("model,params,g_e,g_h", "tb,toy,1,1"), "field 'E_transition': missing column"),
+    (("model,params,E_transition,g_e,g_h,g_h", "tb,toy,2,1,1,1"), "field 'g_h': repeated column"),
+    (("model,params,E_transition,g_e,g_h", "tb,toy,2.0,1"), "row 1 (line 2): has 4 fields, the header 5"),
+    (("# schema: landeg-results/9", "model,params,E_transition,g_e,g_h"), "schema 'landeg-results/9'"),
+    (("model,params,E_transition,g_e,g_h",), "no data rows"),
+    (("model,params,E_transition,g_e,g_h", "tb,toy,2.0,1,1", "tb,toy,2.0,1,1.5"),
+     "row 2 (line 3), field 'E_transition': same energy 2.0 eV"),
+])
+def test_bad_csv_tables_name_file_row_and_field(tmp_path, lines, message):
+    path = write_csv(tmp_path / "bad.csv", *lines)
+    with pytest.raises(ResultsFileError, match="bad.csv") as err:
+        load_results([path])
+    assert message in str(err.value)
+
+
+def test_bad_paths_and_mixed_variants(tmp_path):
+    with pytest.raises(ResultsFileError, match="results file not found"):
+        read_results(tmp_path / "missing.json")
+    with pytest.raises(ResultsFileError, match="no point_N"):
+        read_results(tmp_path)
+    with pytest.raises(ResultsFileError, match="unknown results format '.txt'"):
+        read_results(write_csv(tmp_path / "r.txt", "x"))
+    with pytest.raises(ResultsFileError, match="not valid JSON"):
+        read_results(write_csv(tmp_path / "r.json", "{"))
+    mixed = write_json(tmp_path / "mixed.json", [record(1.8), record(2.0, shells=["Pb-X", "X-X"])])
+    with pytest.raises(ResultsFileError, match="record 2, field 'shells': shells differs"):
+        load_results([mixed])
+
+
+# --- interpolation and metrics -----------------------------------------------------------------
+
+def test_interpolation_is_linear_inside_and_nan_outside(curve):
+    values, inside = curve.interpolate("g_h", np.array([1.79, 1.8, 1.9, 2.2, 2.21]))
+    np.testing.assert_array_equal(inside, [False, True, True, True, False])
+    np.testing.assert_allclose(values[1:4], [0.0, 0.2, 0.8], atol=1e-12)
+    assert np.isnan(values[[0, 4]]).all()
+
+
+def test_metrics_hand_computed(curve, measured):
+    m = curve_metrics([curve], load_measurements(measured))["tb | toy | cube"]
+    h = m["g_h"]
+    assert (h["n_used"], h["n_excluded"]) == (3, 2)
+    # residuals +0.1, −0.15, +0.1 → RMS sqrt(0.0425/3); χ² = (0.1/0.1)² + (0.15/0.05)² = 10 over 2 points
+    assert h["rms"] == pytest.approx(math.sqrt(0.0425 / 3), abs=1e-12)
+    assert h["max_abs"]["sample"] == "B" and h["max_abs"]["residual"] == pytest.approx(-0.15, abs=1e-12)
+    assert h["max_abs"]["abs_residual"] == pytest.approx(0.15, abs=1e-12)
+    assert h["chi2"] == pytest.approx(10.0, abs=1e-9) and h["n_chi2"] == 2
+    assert h["reduced_chi2"] == pytest.approx(5.0, abs=1e-9)
+    end = h["high_energy_end"]   # highest used point: the series end-point at the curve's edge, 2.2 eV
+    assert end["series_endpoint"] and end["energy_eV"] == 2.2 and end["residual"] == pytest.approx(0.1, abs=1e-12)
+    assert end["at_highest_measured"] is False          # C at 2.3 eV lies outside the curve
+    excluded = [p for p in h["points"] if not p["used"]]
+    assert [p["energy_eV"] for p in excluded] == [1.7, 2.3]
+    assert all("outside the theory range" in p["excluded"] and "theory" not in p for p in excluded)
+    assert [p["series_endpoint"] for p in h["points"]] == [True, False, False, True, False]
+    # g_e: one point (A), no extrapolation needed; theory 1.8, residual 0.3, χ² = (0.3/0.03)² = 100
+    e = m["g_e"]
+    assert e["n_used"] == 1 and e["rms"] == pytest.approx(0.3, abs=1e-12) and e["chi2"] == pytest.approx(100.0)
+    # g_X: derived from A's g_e + g_h at 1.9 eV: 1.6 ± hypot(0.03, 0.1); theory 2.0
+    x = m["g_X"]
+    (p,) = x["points"]
+    assert p["kind"] == "derived" and p["measured"] == pytest.approx(1.6)
+    assert p["uncertainty"] == pytest.approx(math.hypot(0.03, 0.1))
+    assert x["chi2"] == pytest.approx(0.4**2 / (0.03**2 + 0.1**2), rel=1e-12)
+    assert m["curve"]["energy_range_eV"] == [1.8, 2.2] and m["curve"]["n_points"] == 3
+
+
+def test_metrics_without_usable_points_and_markdown(curve, tmp_path):
+    table = load_measurements(write_csv(tmp_path / "far.csv", ",".join(COLUMNS), "A,lab,g_e,1.0,,1,2.5,,6,text,here,"))
+    m = curve_metrics([curve], table)["tb | toy | cube"]
+    assert m["g_e"]["n_used"] == 0 and m["g_e"]["n_excluded"] == 1
+    assert m["g_e"]["rms"] is None and m["g_e"]["max_abs"] is None and m["g_e"]["high_energy_end"] is None
+    assert m["g_h"]["points"] == [] and m["g_h"]["n_excluded"] == 0
+    text = metrics_markdown({"tb | toy | cube": m})
+    assert "| tb \\| toy \\| cube | g_e | 0 | 1 | – |" in text and "excluded" in text
+
+
+def test_bundled_points_keep_series_endpoints_flagged():
+    pts = measured_points(load_measurements(), "g_h")
+    assert list(pts.energy_eV) == [1.69, 1.911, 2.25]
+    assert list(pts.series_endpoint) == [True, False, True]
+    gx = measured_points(load_measurements(), "g_X")   # solution-NC at 1.812 eV and #4: 1.41 + 0.91
+    assert [(k, round(v, 3)) for k, v in zip(gx.kind, gx.value)] == [("text", 2.29), ("derived", 2.32)]
+
+
+def test_bulk_curve_is_k22_at_eg_equal_e():
+    c = bulk_curve(energies_eV=np.array([1.9, 2.2]))
+    p2 = 6.8**2 / 7.61996   # (ħp/m0)²/(ħ²/m0) = p²/m0 in eV
+    np.testing.assert_allclose(c.g_h, 2 - 4 / 3 * p2 * (1 / c.energy_eV - 1 / (c.energy_eV + 1.5)), atol=1e-4)
+    np.testing.assert_allclose(c.g_e, -2 / 3 + 4 / 3 * p2 / c.energy_eV - 1, atol=1e-4)
+    assert c.key == "kp-bulk | universal | bulk"
+
+
+# --- figures and command -----------------------------------------------------------------------
+
+def _check_axes(fig) -> None:
+    for ax in fig.axes:
+        assert ax.get_ylabel()
+        assert any(len(line.get_xdata()) for line in ax.get_lines())
+    assert "(eV)" in fig.axes[-1].get_xlabel()
+
+
+def test_figures_are_labelled_and_not_empty(curve, measured):
+    table = load_measurements(measured)
+    bulk = bulk_curve(energies_eV=np.linspace(1.6, 2.4, 9))
+    metrics = curve_metrics([curve, bulk], table)
+    for fig in (g_vs_energy_figure([curve], bulk, table), gx_figure([curve], bulk, table), residual_figure(metrics)):
+        _check_axes(fig)
+        legend = " ".join(t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts())
+        assert "tb, toy (cube)" in legend and "bulk k·p" in legend
+        style.close(fig)
+
+
+def test_cli_end_to_end(tmp_path, measured, capsys):
+    results = write_json(tmp_path / "nc.json", [record(e) for e in ENERGIES])
+    table = write_results_csv(tmp_path / "kp.csv", [TheoryCurve("kp-sphere", "toy-kp", "sphere", np.array([1.7, 2.3]),
+                                                                np.array([2.0, 1.0]), np.array([0.0, 0.6]),
+                                                                np.array([2.0, 1.6]), np.array([8.0, 4.0]))])
+    out = tmp_path / "cmp"
+    assert main(["compare", str(results), str(table), "--no-bundled", "--data", str(measured),
+                 "--out", str(out), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert list(metrics) == ["tb | toy | cube", "kp-sphere | toy-kp | sphere", "kp-bulk | universal | bulk"]
+    assert set(metrics["tb | toy | cube"]) == {"curve", "g_e", "g_h", "g_X"}
+    assert metrics["tb | toy | cube"]["g_h"]["chi2"] == pytest.approx(10.0)
+    assert metrics["kp-sphere | toy-kp | sphere"]["g_h"]["n_used"] == 5   # 1.7–2.3 eV covers every g_h row
+    names = {p.name for p in out.iterdir()}
+    assert {"metrics.json", "metrics.md", "theory_curves.csv", "bulk_kp.csv"} <= names
+    assert {f"{s}.{f}" for s in ("g_vs_energy", "gX_vs_energy", "residuals") for f in ("png", "pdf")} <= names
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["curves"] == metrics and saved["schema"] == "landeg-metrics/1"
+    before = (out / "residuals.png").stat().st_mtime_ns
+    assert len(redraw(out, formats=("png",))) == 3 and (out / "residuals.png").stat().st_mtime_ns >= before
+    # the saved curves are a valid results input
+    assert [c.key for c in load_results([out / "theory_curves.csv"])] == list(metrics)[:2]
+
+
+def test_cli_errors_exit_2_naming_the_file(tmp_path, capsys):
+    bad = write_json(tmp_path / "bad.json", {"model": "tb", "params": "toy", "E_gap": 2.0, "g_h": 1})
+    assert main(["compare", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "bad.json: record 1, field 'g_e'" in capsys.readouterr().err
+    assert main(["compare", "--no-bundled", "--out", str(tmp_path / "o")]) == 2
+    assert "no measured data" in capsys.readouterr().err
+    assert main(["compare", "--formats", "gif", "--out", str(tmp_path / "o")]) == 2
+    assert "figure formats" in capsys.readouterr().err
