@@ -2,10 +2,11 @@
 
 For each N (Pb per edge) a fresh subprocess builds the cube (CsPbI3-N21-exp, passivated), finds
 both band-edge doublets and their first-order g-factors with the chosen solver, and reports wall
-time and peak memory (ru_maxrss). Ratios against the shift-invert baseline are printed for the
+time and peak memory (ru_maxrss). Ratios against a baseline (default: pybinding's arpack call) are printed for the
 sizes where the baseline was run in the same session.
 
     python benchmarks/nc_solver.py --sizes 6 13 --baseline 6          # 4 and 8 nm, baseline at 4 nm
+    python benchmarks/nc_solver.py --sizes 19 25 --baseline --records results/nc_series   # 12, 16 nm
 """
 
 from __future__ import annotations
@@ -20,20 +21,24 @@ import json, resource, sys, time
 from tightbinding.crystal import Crystal
 from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
 from tightbinding.parameters import load_tb_parameters
-n, solver = int(sys.argv[1]), sys.argv[2]
+n, solver, records = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 crystal = Crystal(load_tb_parameters("CsPbI3-N21-exp"))
 start = time.perf_counter()
 r = nanocrystal_gfactors(crystal, make_shape(crystal, "cube", n_pb=n), solver=solver, finite_field_T=None)
 wall = time.perf_counter() - start
+if records:
+    from pathlib import Path
+    from comparisons.io import write_json
+    write_json(Path(records) / f"point_N{n}.json", r)
 print(json.dumps({"N": n, "solver": solver, "edge_nm": r["edge_nm"], "n": r["n_orbitals"], "wall_s": wall,
                   "solve_s": r["solver_seconds"], "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "g_e": r["g_e"], "g_h": r["g_h"], "E_gap": r["E_gap"], "residual": r["residual_max"]}))
 """
 
 
-def run(n: int, solver: str, timeout: float) -> dict:
+def run(n: int, solver: str, timeout: float, records: str = "") -> dict:
     try:
-        out = subprocess.run([sys.executable, "-c", CHILD, str(n), solver], capture_output=True, text=True,
+        out = subprocess.run([sys.executable, "-c", CHILD, str(n), solver, records], capture_output=True, text=True,
                              timeout=timeout, check=True)
     except subprocess.TimeoutExpired:
         return {"N": n, "solver": solver, "wall_s": float("inf"), "note": f"> {timeout:.0f} s (stopped)"}
@@ -47,14 +52,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[6, 13, 19, 25])
     parser.add_argument("--baseline", type=int, nargs="*", default=[6])
     parser.add_argument("--solver", default="filtered")
+    parser.add_argument("--baseline-solver", default="arpack",
+                        help="baseline strategy: 'arpack' (pybinding's solver.arpack call, eigsh(H, k, sigma)) "
+                             "or 'shift-invert' (one LU, ARPACK once per side)")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--records", metavar="DIR", default="",
+                        help="also save each full record as DIR/point_N<n>.json (a size-series directory "
+                             "that `landeg nc --n-pb ... --out DIR` then reuses)")
     args = parser.parse_args()
-    rows = [run(n, args.solver, args.timeout) for n in args.sizes]
-    base = {n: run(n, "shift-invert", args.timeout) for n in args.baseline}
-    print(f"{'N':>3} {'edge nm':>7} {'n':>9} {'solver':>12} {'wall s':>8} {'peak MB':>8} {'g_e':>7} {'g_h':>7} {'vs shift-invert':>16}")
+    rows = [run(n, args.solver, args.timeout, args.records) for n in args.sizes]
+    base = {n: run(n, args.baseline_solver, args.timeout) for n in args.baseline}
+    print(f"{'N':>3} {'edge nm':>7} {'n':>9} {'solver':>12} {'wall s':>8} {'peak MB':>8} {'g_e':>7} {'g_h':>7} {'vs baseline':>16}")
     for r in rows + list(base.values()):
         ratio = ""
-        if r["solver"] != "shift-invert" and r["N"] in base and base[r["N"]].get("wall_s"):
+        if r["solver"] != args.baseline_solver and r["N"] in base and base[r["N"]].get("wall_s"):
             ratio = f"{base[r['N']]['wall_s'] / r['wall_s']:.1f}x faster"
         print(f"{r['N']:>3} {r.get('edge_nm', float('nan')):7.2f} {r.get('n', 0):>9} {r['solver']:>12} "
               f"{r['wall_s']:8.1f} {r.get('peak_MB', float('nan')):8.0f} {r.get('g_e', float('nan')):7.3f} "

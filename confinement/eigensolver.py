@@ -5,6 +5,8 @@ Strategy layer (``solver=``):
 - ``"dense"``: LAPACK on the full matrix; robust reference for small systems (n ≲ 8000).
 - ``"shift-invert"``: ARPACK with a sparse LU of H − σ (SciPy/SuperLU); the ecosystem's default,
   kept as a baseline; impractical beyond a few 10⁴ in 3-D.
+- ``"arpack"``: pybinding's ``solver.arpack`` call, ``eigsh(H, k, sigma)`` (the k states nearest σ);
+  the benchmark baseline of ``benchmarks/nc_solver.py``.
 - ``"filtered"``: Chebyshev-filtered subspace iteration on the folded spectrum with inversion
   parity and Kramers symmetry (:mod:`confinement.filtered_solver`); no factorisation, memory
   O(n·block); the fast path for large systems (chosen from measurements, docs/performance.md).
@@ -108,6 +110,21 @@ def _shift_invert(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-1
     return np.concatenate([e_lo, e_hi]), np.hstack([v_lo, v_hi]), {"lu_nnz": int(lu.L.nnz + lu.U.nnz)}
 
 
+def _arpack(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **_):
+    """pybinding's ``arpack`` solver on the same matrix: ``eigsh(H, k, sigma)`` (SuperLU shift-invert,
+    the k eigenvalues nearest σ). ``pb.solver.arpack(model, k, sigma)`` makes exactly this call on
+    ``model.hamiltonian``; here it runs on the finished H (passivation included). The nearest k
+    can all lie on one side of an off-centre σ: k is doubled (a new call, as a pybinding user
+    would do) until both sides are covered."""
+    k, calls = 2 * (n_below + n_above) + 4, 0
+    while True:
+        e, v = spla.eigsh(h, k=min(k, h.shape[0] - 2), sigma=sigma, which="LM", tol=tol * 1e-2)
+        calls += 1
+        if (np.sum(e < sigma) > n_below and np.sum(e > sigma) > n_above) or k >= h.shape[0] - 2:
+            return e, v, {"k": k, "calls": calls}
+        k *= 2
+
+
 def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *, half_gap: float | None = None,
               parity=None, kramers: bool = True, backend=None, **_):
     """Chebyshev-filtered subspace iteration on the folded spectrum (``confinement.filtered_solver``).
@@ -138,8 +155,8 @@ def _gpu(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **hint
     return _filtered(h, sigma, n_below, n_above, tol, backend="cupy", **hints)
 
 
-SOLVERS: dict[str, Callable] = {"dense": _dense, "shift-invert": _shift_invert, "filtered": _filtered,
-                                "gpu": _gpu}
+SOLVERS: dict[str, Callable] = {"dense": _dense, "shift-invert": _shift_invert, "arpack": _arpack,
+                                "filtered": _filtered, "gpu": _gpu}
 
 
 def register_solver(name: str, function: Callable) -> None:

@@ -48,7 +48,7 @@ def test_cube_of_complete_octahedra_is_centred_and_inversion_symmetric(crystal, 
     assert system.hamiltonian.dtype == np.complex128
 
 
-@pytest.mark.parametrize("solver", ["shift-invert", "filtered"])
+@pytest.mark.parametrize("solver", ["shift-invert", pytest.param("arpack", marks=pytest.mark.slow), "filtered"])
 def test_iterative_solver_agrees_with_dense(cube3, sigma, edges3, crystal, solver):
     hints = {"parity": cube3.inversion(), "half_gap": bulk_tb(crystal).Eg / 2}
     other = solve_band_edges(cube3.hamiltonian, sigma, 4, 4, solver=solver, tol=1e-9, **hints)
