@@ -1,7 +1,7 @@
 """Theory-versus-experiment figures (the analogues of Figs. 4 and 5 of Meliakov et al. 2025).
 
 1. ``g_vs_energy``: g_e and g_h versus transition energy — theory curves, the bulk k·p curve at
-   Eg = E, measured values with error bars, series end-points as open diamonds joined by a thin line;
+   Eg = E, measured values with error bars, series end-points as open diamonds;
 2. ``gX_vs_energy``: g_X = g_e + g_h versus energy with the stated energy-independent levels/ranges;
 3. ``residuals``: theory − measured per carrier, drawn from the metrics alone.
 
@@ -50,7 +50,7 @@ def _name(curve: TheoryCurve | dict[str, Any]) -> str:
 def _theory(ax, curves: Sequence[TheoryCurve], carrier: str) -> None:
     for i, c in enumerate(curves):
         ax.plot(c.energy_eV, c.values(carrier), color=style.COLORS[carrier], **_curve_style(i, c, len(c.energy_eV)),
-                label=f"{style.LABELS[carrier]}: {_name(c)}")
+                label=f"{_SYMBOL[carrier]}: {_name(c)}")
 
 
 def _measured(ax, table: MeasurementTable, carrier: str) -> None:
@@ -63,11 +63,11 @@ def _measured(ax, table: MeasurementTable, carrier: str) -> None:
             ax.errorbar(pts.energy_eV[sel], pts.value[sel], yerr=err[sel], ls="none", marker=_DATA_MARKER[carrier],
                         ms=6, mec=style.COLORS["data"], mfc="white" if derived else style.COLORS[carrier],
                         ecolor=style.COLORS["data"], capsize=2, zorder=5,
-                        label=f"measured {style.LABELS[carrier]}" + (" (sum of measured $g_e$, $g_h$)" if derived else ""))
+                        label=f"measured {_SYMBOL[carrier]}" + (" (sum of measured $g_e$, $g_h$)" if derived else ""))
     if end.any():
-        ax.plot(pts.energy_eV[end], pts.value[end], ls=(0, (1, 2)), lw=0.8, marker="D", ms=6, mfc="none",
-                color=style.COLORS[carrier], mec=style.COLORS["data"], zorder=5,
-                label=f"measured {style.LABELS[carrier]}: series end-points")
+        ax.plot(pts.energy_eV[end], pts.value[end], ls="none", marker="D", ms=6, mfc="none",
+                color=style.COLORS[carrier], mew=1.4, zorder=5,
+                label=f"measured {_SYMBOL[carrier]}: series end-points")
 
 
 def _levels(ax, table: MeasurementTable, carrier: str) -> None:
