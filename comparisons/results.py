@@ -31,7 +31,7 @@ CARRIERS = ("g_e", "g_h", "g_X")
 #: Columns written by :func:`write_results_csv` (the tidy table format).
 CSV_COLUMNS = ("model", "label", "shape", "size_nm", "E_transition", "g_e", "g_h", "g_X")
 #: Record keys that must agree between points of one curve (when present).
-_CONSISTENT = ("shells", "passivation", "passivation_shift_eV")
+_CONSISTENT = ("shells", "passivation", "passivation_shift_eV", "epsilon")
 #: Largest accepted |g_X − (g_e + g_h)| of a record that states g_X.
 GX_TOLERANCE = 1e-4
 _SAME_ENERGY = 1e-9  # eV
@@ -142,10 +142,13 @@ def _parameter_set(rec: Mapping[str, Any], path: Path, record: str) -> str:
     label = _text(rec.get("label"), path, record, "label")
     if label:
         return label
-    params = _text(rec.get("params"), path, record, "params")
+    raw = rec.get("params")
+    if isinstance(raw, Mapping):  # k·p records carry the parameter set itself; its label names it
+        raw = raw.get("label", raw.get("name"))
+    params = _text(raw, path, record, "params")
     material = _text(rec.get("material"), path, record, "material")
     if params and material:
-        return f"{material} ({params})"
+        return params if material in params else f"{material} ({params})"
     if params or material:
         return params or material
     raise ResultsFileError(path, "no parameter set: give 'label', 'params' or 'material'", record=record,

@@ -99,6 +99,17 @@ def test_csv_table_with_e_gap_material_and_params_and_round_trip(tmp_path):
         np.testing.assert_array_equal(getattr(again, name), getattr(curve, name))
 
 
+def test_kp_records_name_the_set_by_its_label_and_keep_coulomb_variants_apart(tmp_path):
+    kp = {"model": "kp", "material": "CsPbI3", "shape": "sphere", "edge_nm": 8.0, "E_gap": 1.95, "E_transition": 1.9,
+          "g_e": 2.1, "g_h": 0.4, "epsilon": None, "params": {"label": "CsPbI3 (universal)", "Eg": 1.652}}
+    (curve,) = load_results([write_json(tmp_path / "kp.json", [kp, {**kp, "E_transition": 2.0, "edge_nm": 6.0}])])
+    assert curve.key == "kp | CsPbI3 (universal) | sphere"
+    np.testing.assert_allclose(curve.energy_eV, [1.9, 2.0])          # E_transition wins over E_gap
+    mixed = write_json(tmp_path / "mixed.json", [kp, {**kp, "E_transition": 2.0, "epsilon": 5.0}])
+    with pytest.raises(ResultsFileError, match="field 'epsilon'"):
+        load_results([mixed])
+
+
 def test_identical_points_read_twice_are_kept_once(tmp_path):
     path = write_json(tmp_path / "p.json", [record(1.8), record(2.0)])
     assert len(load_results([path, path])[0].energy_eV) == 2
