@@ -121,3 +121,21 @@ def test_bad_input(crystal):
     bad = sps.csr_matrix(np.array([[0.0, 1.0], [0.5, 1.0]]))
     with pytest.raises(ParameterError, match="not Hermitian"):
         solve_band_edges(bad, 0.5, 1, 1)
+
+
+def test_finite_passivation_shift_converges_to_the_decoupled_limit(crystal):
+    """H + s·Q → (1−Q)H(1−Q) as s → ∞: band edges and g approach the default (inf) limit like 1/s."""
+    shape = make_shape(crystal, "cube", n_pb=2)
+
+    def edge_g(shift):
+        r = nanocrystal_gfactors(crystal, shape, passivation_shift=shift, solver="dense", finite_field_T=None)
+        return np.array([r["E_vb"], r["E_cb"], r["g_e"], r["g_h"]])
+
+    limit = edge_g(float("inf"))
+    err = {s: np.abs(edge_g(s) - limit) for s in (100.0, 1000.0)}
+    assert np.all(err[1000.0] < 0.2 * err[100.0] + 1e-9)        # ~1/s: ten times the shift, ~ten times closer
+    assert np.all(err[1000.0] < 2e-2)
+    system = build_nanocrystal(crystal, shape)
+    assert system.info["parked_orbitals_eV"] <= abs(system.hamiltonian).max()   # parking keeps the spectrum width
+    with pytest.raises(ParameterError, match="passivation shift must be positive"):
+        build_nanocrystal(crystal, shape, passivation_shift=-3.0)
