@@ -191,8 +191,8 @@ def _nc(args: argparse.Namespace) -> int:
     from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
     from tightbinding.parameters import load_tb_parameters
 
-    if args.model != "tb":
-        raise ParameterError("landeg nc --model kp arrives with the k·p nanocrystal model; use --model tb")
+    if args.model == "kp":
+        return _nc_kp(args)
     crystal = Crystal(load_tb_parameters(args.params), shells=_shells(args.shells))
     sizes = _int_list(args.n_pb) if args.n_pb else None
     if sizes and len(sizes) > 1:
@@ -215,6 +215,24 @@ def _nc(args: argparse.Namespace) -> int:
             "surface_weight_vb", "seconds"] + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else [])
     _print_record(record, keys, f"{args.shape} nanocrystal, {crystal.params.name}, solver {record['solver']}", args.json)
     for warning in record["warnings"]:
+        print(f"landeg nc: warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _nc_kp(args: argparse.Namespace) -> int:
+    from kp.nanocrystal import kp_nanocrystal
+
+    if args.edge_nm is None:
+        raise ParameterError("landeg nc --model kp needs --edge-nm L (cube edge or sphere diameter, nm)")
+    record = kp_nanocrystal(args.material, args.shape, args.edge_nm, epsilon=args.epsilon, grid_nm=args.grid_nm,
+                            n_radial=args.n_radial, solver=args.solver,
+                            finite_field_T=None if args.no_finite_field else args.field)
+    keys = ["edge_nm", "E_gap", "E_transition", "g_e", "g_h", "g_X", "g_e_bulk_at_E", "g_h_bulk_at_E",
+            "delta_g_e", "delta_g_h", "seconds"] + (["g_e_finite_field", "g_h_finite_field"]
+                                                     if "g_e_finite_field" in record else [])
+    grid = f"h = {record['grid_nm']:.4g} nm" if args.shape == "cube" else f"N = {record['n_radial']} radial"
+    _print_record(record, keys, f"k·p {args.shape} nanocrystal, {args.material}, {grid}", args.json)
+    for warning in record.get("warnings", []):
         print(f"landeg nc: warning: {warning}", file=sys.stderr)
     return 0
 
@@ -274,7 +292,15 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Build a nanocrystal (cube of N Pb per edge or sphere of complete PbX6 "
                                     "octahedra), find its band-edge Kramers doublets and their g-factors "
                                     "(first order, with a finite-field check), and report surface weights.")
-    nc.add_argument("--model", choices=["tb"], default="tb", help="band model (default: tb)")
+    nc.add_argument("--model", choices=["tb", "kp"], default="tb", help="band model (default: tb)")
+    nc.add_argument("--material", default="CsPbI3", help="kp: material row of N23 Table S2 (default: CsPbI3)")
+    nc.add_argument("--edge-nm", type=float, metavar="L", help="kp: cube edge or sphere diameter in nm")
+    nc.add_argument("--grid-nm", type=float, metavar="H", help="kp cube: grid spacing in nm (default: edge/16; "
+                                                                "g extrapolated from h and 2h)")
+    nc.add_argument("--n-radial", type=int, default=30, metavar="N",
+                    help="kp sphere: radial functions per channel (default: 30)")
+    nc.add_argument("--epsilon", type=float, metavar="EPS",
+                    help="kp: dielectric constant of the Coulomb correction of E_transition (default: none)")
     _tb_model_arguments(nc)
     nc.add_argument("--shape", choices=["cube", "sphere"], default="cube", help="NC shape (default: cube)")
     nc.add_argument("--n-pb", metavar="N", help="cube: Pb atoms per edge (edge ≈ N·a); a list 'N1:N2' or "

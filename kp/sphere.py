@@ -48,22 +48,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import sympy as sp
 from scipy.optimize import brentq
 from scipy.special import spherical_jn
 from sympy.physics.wigner import clebsch_gordan
 
 from confinement.errors import PhysicsCheckError
 from confinement.gfactor import g_tensor
-from confinement.units import COULOMB_EV_NM, HBAR2_OVER_M0, MU_B
+from confinement.units import HBAR2_OVER_M0, MU_B
 
-from . import symbols as S
 from .bulk import bulk_kp
-from .hamiltonian import perovskite_model
+from .coulomb import COULOMB_SPHERE, coulomb_shift  # noqa: F401  (COULOMB_SPHERE re-exported)
+from .finite_difference import taylor_coefficients
 from .parameters import KaneParameters
-
-#: Coulomb coefficient of the e–h pair in a sphere (Brus): −1.786 e²/(4π ε0 ε R).
-COULOMB_SPHERE = 1.786
 #: Default number of radial functions per channel (N = 15 → 60 changes g by < 1e-3 at L = 4–40 nm).
 DEFAULT_N_RADIAL = 30
 
@@ -228,17 +224,8 @@ class SectorOperators:
 
 
 def _numeric_coefficients(params: KaneParameters):
-    model = perovskite_model(free_electron=params.free_electron)
-    values = {**S.CONSTANT_VALUES, **params.symbol_values()}
-    subs = {p: values[p.name] for p in model.parameters}
-
-    def num(m: sp.Matrix) -> np.ndarray:
-        return np.array(m.subs(subs).evalf(), dtype=complex)
-
-    c = model.coefficients
-    h0 = num(c[()])
-    v = np.array([num(c[(a,)]) for a in range(3)])
-    w = np.array([[num(c[(a, b)]) for b in range(3)] for a in range(3)])
+    tc = taylor_coefficients(params)
+    h0, v, w = tc.h0, tc.v, tc.w
     d = w[0, 0]
     for a in range(3):
         for b in range(3):
@@ -246,9 +233,7 @@ def _numeric_coefficients(params: KaneParameters):
                 raise NotImplementedError("sphere solver: the k² terms must be isotropic (W_ab = D δ_ab)")
     if np.max(np.abs(d - np.diag(np.diag(d)))) > 1e-12:
         raise NotImplementedError("sphere solver: D (coefficient of k²) must be diagonal in the band basis")
-    zeeman = np.array([num(z) for z in model.zeeman])
-    jband = np.array([num(j) for j in model.angular_momentum])
-    return h0, v, d, zeeman, jband
+    return h0, v, d, tc.zeeman, tc.jband
 
 
 def _sector(name, channels, coeffs, n: int) -> SectorOperators:
@@ -356,11 +341,7 @@ def _solve(op: SectorOperators, radii: np.ndarray, Eg: float, band: str, vectors
 
 
 def _coulomb(radii: np.ndarray, epsilon: float | None) -> np.ndarray:
-    if epsilon is None:
-        return np.zeros_like(radii)
-    if epsilon <= 0:
-        raise ValueError("dielectric constant must be positive")
-    return -COULOMB_SPHERE * COULOMB_EV_NM / (epsilon * radii)
+    return np.asarray(coulomb_shift("sphere", 2 * radii, epsilon), dtype=float) * np.ones_like(radii)
 
 
 def sphere_levels(params: KaneParameters, diameters_nm, *, n_radial: int = DEFAULT_N_RADIAL,
