@@ -8,7 +8,8 @@ the strong-confinement regime, with one dielectric constant ε inside and no ima
 - cube (L_c = edge L): c = L⟨1/|r_e − r_h|⟩ for two Π_a sin(πx_a/L) envelopes, computed here (not
   quoted): the difference u = r_e − r_h has the separable density Π_a g(u_a/L)/L with
   g(s) = (1 − |s|)(1 + ½cos 2πs) + (3/4π) sin 2π|s| on |s| ≤ 1, and c = ∫ Π_a g(s_a)/|s| d³s is
-  evaluated by Gauss–Legendre quadrature in spherical coordinates (c = 3.0478; a Monte Carlo check gives 3.051 ± 0.002).
+  evaluated by Gauss–Legendre quadrature in spherical coordinates (c = 3.0478; a Monte Carlo
+  check gives 3.051 ± 0.002).
 
 Energies eV, lengths nm; e²/(4π ε0) = 1.439965 eV·nm.
 """
@@ -41,7 +42,6 @@ def cube_coulomb_coefficient(n: int = 160) -> float:
         x, w = np.polynomial.legendre.leggauss(m)
         return lo + (hi - lo) * (x + 1) / 2, w * (hi - lo) / 2
 
-    total = 0.0
     theta, wt = gauss(0.0, np.pi / 2, n)
     phi, wp = gauss(0.0, np.pi / 2, n)
     th, ph = np.meshgrid(theta, phi, indexing="ij")
