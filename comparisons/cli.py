@@ -7,6 +7,8 @@ Sub-commands:
   nc      band edges and g-factors of one nanocrystal
   refit   least-squares refit of a tight-binding set to bulk targets (config file)
   compare theory results versus the measured g-factors: metrics (JSON, Markdown) and figures
+  run     a config-driven sweep (models × sizes × parameters), cached per point, with comparison
+  validate check a run config without running it
 """
 
 from __future__ import annotations
@@ -160,6 +162,47 @@ def _refit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_run_config(path: str):
+    from .config import load_config
+    from .sweep_config import RunConfig
+
+    return load_config(path, RunConfig)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .runner import run_sweep
+
+    config = _load_run_config(args.config)
+    out = Path(args.out or config.output.dir)
+    summary = run_sweep(config, out, config_path=args.config, scheduler=args.scheduler, workers=args.workers)
+    record = {"out_dir": str(out), "points": summary.n_points, "cached": summary.n_cached,
+              "computed": summary.n_computed, "files": [str(f) for f in summary.files]}
+    if args.json:
+        print(to_json({**record, "metrics": summary.metrics}), end="")
+    else:
+        print(f"{summary.n_points} points ({summary.n_cached} cached, {summary.n_computed} computed) → {out}")
+        for f in summary.files:
+            print(f"  {f}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .sweep import plan
+
+    config = _load_run_config(args.config)
+    with tempfile.TemporaryDirectory() as scratch:
+        points = plan(config, refit_dir=Path(args.out or config.output.dir) / "refits"
+                      if args.out or Path(config.output.dir).exists() else scratch)
+    by_model = {m.id: sum(p.model_id == m.id for p in points) for m in config.models}
+    if args.json:
+        print(to_json({"valid": True, "points": len(points), "per_model": by_model}), end="")
+    else:
+        print(f"{args.config}: valid; {len(points)} points ({', '.join(f'{k}: {v}' for k, v in by_model.items())})")
+    return 0
+
+
 def _compare(args: argparse.Namespace) -> int:
     from .compare import METRICS_MD, run_comparison
     from .metrics import metrics_markdown
@@ -308,8 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     nc.add_argument("--out", metavar="DIR", help="size series: output directory (default: results/nc_series_<set>)")
     nc.add_argument("--diameter-nm", type=float, metavar="D", help="sphere: diameter in nm")
     nc.add_argument("--no-passivation", action="store_true", help="leave dangling bonds unpassivated")
-    nc.add_argument("--passivation-shift", type=float, default=30.0, metavar="EV",
-                    help="energy shift of dangling orbitals in eV (default: 30)")
+    nc.add_argument("--passivation-shift", type=float, default=float("inf"), metavar="EV",
+                    help="energy shift of dangling orbitals in eV; 'inf' (default) decouples them exactly "
+                         "(the infinite-shift limit, docs/nc.md)")
     nc.add_argument("--solver", default="auto", help="eigen-solver strategy: auto, dense, shift-invert, ... (default: auto)")
     nc.add_argument("--field", type=float, default=1.0, metavar="T", help="field of the finite-field check in T (default: 1)")
     nc.add_argument("--no-finite-field", action="store_true", help="skip the finite-field check")
@@ -351,6 +395,29 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true",
                          help="print the metrics as one JSON object keyed by curve, then carrier")
     compare.set_defaults(handler=_compare)
+
+    run = sub.add_parser(
+        "run", help="run a config-driven sweep (cached per point) and compare with the data",
+        description="Run every point of a config (models × sizes × parameters; examples/*.toml), each cached "
+                    "by a content hash in DIR/points (re-running skips finished points), then write DIR/results.csv "
+                    "(one row per point), DIR/metadata.json and the comparison with the measured data "
+                    "(DIR/compare). Progress with ETA on stderr.")
+    run.add_argument("config", help="run config (TOML), e.g. examples/quick.toml")
+    run.add_argument("--out", metavar="DIR", help="output directory (overrides output.dir of the config)")
+    run.add_argument("--workers", type=int, metavar="N", help="local worker processes (overrides run.workers)")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run the points on a Dask distributed cluster at ADDRESS (overrides run.scheduler)")
+    run.add_argument("--json", action="store_true", help="print a JSON summary (with the metrics)")
+    run.set_defaults(handler=_run)
+
+    validate = sub.add_parser(
+        "validate", help="check a run config without running it",
+        description="Validate a run config: keys, types, values, names of materials, parameter sets and "
+                    "parameter paths, refit configs; prints the number of points. Exit status 2 on errors.")
+    validate.add_argument("config", help="run config (TOML)")
+    validate.add_argument("--out", metavar="DIR", help="output directory whose refit cache may be used")
+    validate.add_argument("--json", action="store_true", help="print a JSON summary")
+    validate.set_defaults(handler=_validate)
     return parser
 
 

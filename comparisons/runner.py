@@ -1,0 +1,174 @@
+"""``landeg run``: execute a planned sweep with a per-point cache, in parallel, and write its outputs.
+
+Layout of the output directory::
+
+    points/<key>.json      one result per point, written atomically when it finishes (the cache)
+    refits/                refitted parameter sets (cached by the hash of refit config + base set)
+    results.csv            the tidy table: one row per point (coordinates, energies, g, diagnostics)
+    metadata.json          toolkit version, config, parameter-set hashes, point keys, failures
+    compare/               figures and metrics against the measured data (``landeg compare``)
+
+Re-running skips every point whose key has a result, so an interrupted run loses at most the
+points in flight. Executors: in this process (``workers = 1``), a local process pool
+(``workers > 1``), or a Dask distributed cluster (``scheduler``). A point that fails is reported
+(with its error) and not cached; the run then ends with :class:`SweepError` after writing the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from confinement.errors import LandegError
+
+from .io import write_json, write_table
+from .metadata import run_metadata
+from .sweep import Point, evaluate_point, plan, result_row
+from .sweep_config import RunConfig
+
+
+class SweepError(LandegError, RuntimeError):
+    """Some points failed; the message lists them with their errors (the others are saved)."""
+
+
+@dataclass
+class RunSummary:
+    """What a run did: counts, written files, failures (point description → error text)."""
+
+    out_dir: Path
+    n_points: int
+    n_cached: int
+    n_computed: int
+    files: list[Path] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    metrics: dict | None = None
+
+
+class PointCache:
+    """Results stored as ``points/<key>.json`` (atomic writes)."""
+
+    def __init__(self, out_dir: Path):
+        self.dir = out_dir / "points"
+
+    def path(self, point: Point) -> Path:
+        return self.dir / f"{point.key}.json"
+
+    def has(self, point: Point) -> bool:
+        return self.path(point).is_file()
+
+    def read(self, point: Point) -> dict[str, Any]:
+        return json.loads(self.path(point).read_text(encoding="utf-8"))
+
+    def write(self, point: Point, record: dict[str, Any]) -> Path:
+        return write_json(self.path(point), record)
+
+
+class Progress:
+    """One line per finished point on stderr: count, point, key numbers, time, ETA."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.done, self.stream, self.start = total, 0, stream, time.perf_counter()
+
+    def __call__(self, point: Point, record: dict | None, error: str | None = None) -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        what = (f"FAILED: {error}" if error else
+                f"E = {record['E_transition']:.3f} eV, g_e = {record['g_e']:+.3f}, g_h = {record['g_h']:+.3f} "
+                f"({record.get('seconds', float('nan')):.1f} s)")
+        print(f"[{self.done}/{self.total}] {point.describe()}: {what}  ETA {_clock(eta)}", file=self.stream, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h:d}:{m:02d}:{s:02d}"
+
+
+def _run_one(point: Point) -> tuple[dict | None, str | None]:
+    try:
+        return evaluate_point(point), None
+    except LandegError as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def execute(points: list[Point], *, workers: int = 1, scheduler: str | None = None
+            ) -> Iterator[tuple[Point, dict | None, str | None]]:
+    """Yield (point, record, error) as points finish, on the chosen executor."""
+    if scheduler:
+        yield from _execute_dask(points, scheduler)
+    elif workers <= 1 or len(points) <= 1:
+        for p in points:
+            yield (p, *_run_one(p))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_run_one, p): p for p in points}
+            for fut in as_completed(futures):
+                yield (futures[fut], *fut.result())
+
+
+def _execute_dask(points: list[Point], scheduler: Any):
+    """Run on a Dask distributed cluster; ``scheduler`` is an address or a ``distributed.Client``."""
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError as exc:
+        raise LandegError("--scheduler needs Dask: pip install 'landeg[dask]' (package 'distributed')") from exc
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        futures = client.map(_run_one, points, pure=False)
+        index = {f.key: p for f, p in zip(futures, points)}
+        for fut in dask_completed(futures):
+            yield (index[fut.key], *fut.result())
+    finally:
+        if not isinstance(scheduler, Client):
+            client.close()
+
+
+def run_sweep(config: RunConfig, out_dir: str | Path, *, config_path: str | Path | None = None,
+              scheduler: Any = None, workers: int | None = None,
+              progress: Callable[[Point, dict | None, str | None], None] | None = None) -> RunSummary:
+    """Plan, run the missing points, write table, metadata and comparison; see the module docs."""
+    out = Path(out_dir)
+    points = plan(config, refit_dir=out / "refits")
+    cache = PointCache(out)
+    pending = [p for p in points if not cache.has(p)]
+    summary = RunSummary(out, len(points), len(points) - len(pending), 0)
+    report = progress or Progress(len(pending))
+    for point, record, error in execute(pending, workers=workers or config.run.workers,
+                                        scheduler=scheduler or config.run.scheduler):
+        if error is None:
+            cache.write(point, record)
+            summary.n_computed += 1
+        else:
+            summary.failures[point.describe()] = error
+        report(point, record, error)
+    done = [p for p in points if cache.has(p)]
+    rows = [result_row(p, cache.read(p)) for p in done]
+    if rows:
+        coords = sorted({k for p in done for k in p.coords})
+        table = {k: [p.coords.get(k, "") for p in done] for k in coords}
+        table.update({k: [r[k] for r in rows] for k in rows[0]})
+        summary.files.append(write_table(out / "results.csv", table, [
+            "landeg run: one row per point; energies eV, sizes nm, g in the J-convention (g_X = g_e + g_h)",
+            f"config: {config_path or '(in memory)'}"]))
+    summary.files.append(write_json(out / "metadata.json", run_metadata(
+        config=config.model_dump(mode="json"), config_path=config_path,
+        points=[{"key": p.key, "model_id": p.model_id, "coords": p.coords,
+                 "params_sha256": p.inputs.get("params_sha256")} for p in points],
+        failures=summary.failures)))
+    if rows and config.compare.enabled:
+        from .compare import run_comparison
+
+        summary.metrics = run_comparison([out / "results.csv"], config.compare.data, out / "compare",
+                                         bundled=config.compare.bundled, formats=config.output.formats)
+        summary.files.append(out / "compare")
+    if summary.failures:
+        lines = "\n".join(f"  {k}: {v}" for k, v in summary.failures.items())
+        raise SweepError(f"{len(summary.failures)} of {len(points)} points failed (the others are saved in "
+                         f"{out}; re-run to retry only the failed ones):\n{lines}")
+    return summary

@@ -1,0 +1,277 @@
+"""From a validated run config to a list of points, each with a content hash, and their evaluation.
+
+A :class:`Point` is one NC calculation: the model kind, its fully resolved inputs (JSON-ready:
+parameter values after overrides, size, shape, solver settings) and its coordinates on the sweep
+axes. ``key`` is the SHA-256 of the inputs (:data:`CACHE_VERSION` included), so a result is
+reused exactly when everything that determines it is unchanged, and a changed parameter
+recomputes only the points it enters. :func:`evaluate_point` is a plain top-level function of a
+picklable point: it runs the same in this process, a local process pool or a Dask worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from confinement.errors import ConfigError, LandegError
+
+from .config import Range
+from .sweep_config import SIZE_AXES, KPModel, RunConfig, TBModel
+
+#: Bump when a change of the physics code invalidates cached points.
+CACHE_VERSION = 1
+_KANE_FIELDS = ("Eg", "Delta", "P", "delta_g_e", "delta_g_h", "g0", "gamma_v", "gamma_c")
+_KP_AXES = ("edge_nm", "material", "epsilon")
+_TB_AXES = ("n_pb", "diameter_nm", "params", "passivation_shift")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One calculation. ``inputs`` determine the result; ``coords`` are its sweep coordinates."""
+
+    model_id: str
+    kind: str
+    label: str
+    coords: dict[str, Any]
+    inputs: dict[str, Any]
+    key: str = field(default="")
+
+    def describe(self) -> str:
+        """'etb n_pb=5' — for progress lines and error messages."""
+        return " ".join([self.model_id] + [f"{k}={v}" for k, v in self.coords.items()])
+
+
+def content_hash(inputs: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``inputs`` and the cache version."""
+    text = json.dumps({"cache_version": CACHE_VERSION, "inputs": inputs}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------
+# planning: axes → coordinates → resolved inputs (every name checked here, before any work)
+
+def axis_values(values: list | Range) -> list:
+    """The values of one sweep axis (a list, or an inclusive range)."""
+    return [float(v) for v in values.values()] if isinstance(values, Range) else list(values)
+
+
+def combinations(model: KPModel | TBModel) -> list[dict[str, Any]]:
+    """The coordinate dicts of a model's sweep (Cartesian product or zip of its axes)."""
+    names = list(model.sweep)
+    columns = [axis_values(model.sweep[n]) for n in names]
+    rows = zip(*columns) if model.combine == "zip" else itertools.product(*columns)
+    return [dict(zip(names, row)) for row in rows] or [{}]
+
+
+def plan(config: RunConfig, *, refit_dir: str | Path | None = None) -> list[Point]:
+    """Every point of the config, in order; raises ConfigError naming the key path of a bad value.
+
+    ``refit_dir``: where refitted sets are cached (default: a temporary directory is not used;
+    a model with ``refit`` needs it).
+    """
+    points: list[Point] = []
+    for i, model in enumerate(config.models):
+        where = f"models[{i}] ({model.id})"
+        try:
+            resolve = _kp_inputs if model.kind == "kp" else _tb_inputs
+            base = _kp_base(model) if model.kind == "kp" else _tb_base(model, refit_dir)
+            for coords in combinations(model):
+                inputs = resolve(model, base, coords, config)
+                label = " ".join([model.id] + [f"{k}={v}" for k, v in coords.items() if k not in SIZE_AXES])
+                points.append(Point(model.id, model.kind, label, coords, inputs, content_hash(inputs)))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}.{exc}") from None
+        except LandegError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    keys = [p.key for p in points]
+    if len(set(keys)) != len(keys):
+        repeated = sorted({p.describe() for p in points if keys.count(p.key) > 1})
+        raise ConfigError(f"the config computes identical points more than once: {repeated}")
+    return points
+
+
+def _check_axes(model, allowed: tuple[str, ...], parameter_ok) -> None:
+    for name in model.sweep:
+        if name not in allowed and not parameter_ok(name):
+            raise ConfigError(f"sweep.{name}: unknown axis; allowed: {', '.join(allowed)} or a model parameter")
+    for name in model.overrides:
+        if not parameter_ok(name):
+            raise ConfigError(f"overrides.{name}: unknown model parameter")
+
+
+def _kp_base(model: KPModel) -> dict[str, Any]:
+    from kp.materials import known_materials
+
+    _check_axes(model, _KP_AXES, lambda n: n in _KANE_FIELDS)
+    materials = [model.material] + [str(m) for m in axis_values(model.sweep.get("material", []))]
+    known = known_materials()
+    for m in materials:
+        if m not in known:
+            raise ConfigError(f"material: unknown material {m!r}; known: {', '.join(known)}")
+    if "edge_nm" not in model.sweep and model.edge_nm is None:
+        raise ConfigError("edge_nm: give the size (nm) as a value or a sweep axis")
+    return {}
+
+
+def _kp_inputs(model: KPModel, base: dict, coords: dict[str, Any], config: RunConfig) -> dict[str, Any]:
+    from kp.materials import material_parameters
+
+    values = {**model.overrides, **{k: v for k, v in coords.items() if k in _KANE_FIELDS}}
+    material = str(coords.get("material", model.material))
+    edge = float(coords.get("edge_nm", model.edge_nm))
+    if edge <= 0:
+        raise ConfigError(f"sweep.edge_nm: sizes must be positive (nm), got {edge}")
+    params = material_parameters(material, constants=model.constants)
+    params = replace(params, **{k: float(v) for k, v in values.items()})
+    epsilon = coords.get("epsilon", model.epsilon)
+    return {"kind": "kp", "material": material, "shape": model.shape, "edge_nm": edge,
+            "params": {f.name: getattr(params, f.name) for f in fields(params) if f.name != "provenance"},
+            "epsilon": None if epsilon is None else float(epsilon), "n_radial": model.n_radial,
+            "grid_nm": model.grid_nm, "richardson": model.richardson,
+            "finite_field_T": model.finite_field_T or None, "solver": config.run.solver}
+
+
+def _tb_base(model: TBModel, refit_dir: str | Path | None) -> dict[str, Any]:
+    from tightbinding.parameters import load_tb_parameters
+
+    sets = [str(s) for s in axis_values(model.sweep.get("params", []))] or [model.params]
+    if model.refit:
+        if "params" in model.sweep:
+            raise ConfigError("refit: a refit replaces params; do not sweep params as well")
+        sets = [str(refitted_set(model.refit, refit_dir))]
+    loaded = {}
+    for s in sets:
+        try:
+            loaded[s] = load_tb_parameters(s)
+        except LandegError as exc:
+            raise ConfigError(f"params: {exc}") from None
+    any_set = next(iter(loaded.values()))
+    paths = set(any_set.values())
+    _check_axes(model, _TB_AXES, lambda n: n in paths or n.startswith("hopping."))
+    size_axis = "n_pb" if model.shape == "cube" else "diameter_nm"
+    wrong = "diameter_nm" if model.shape == "cube" else "n_pb"
+    if wrong in model.sweep:
+        raise ConfigError(f"sweep.{wrong}: a {model.shape} is sized by {size_axis}")
+    if size_axis not in model.sweep and getattr(model, size_axis) is None:
+        raise ConfigError(f"{size_axis}: give the size as a value or a sweep axis")
+    return {"sets": loaded}
+
+
+def _tb_inputs(model: TBModel, base: dict, coords: dict[str, Any], config: RunConfig) -> dict[str, Any]:
+    from tightbinding.crystal import Crystal
+
+    set_name = str(coords.get("params", next(iter(base["sets"]))))
+    params = base["sets"][set_name]
+    updates = {**model.overrides, **{k: float(v) for k, v in coords.items() if k not in _TB_AXES}}
+    for path, value in updates.items():
+        try:
+            params.with_values({path: value})
+        except LandegError as exc:
+            raise ConfigError(f"{'sweep' if path in coords else 'overrides'}.{path}: {exc}") from None
+    try:
+        params = params.with_values(updates) if updates else params
+        Crystal(params, shells=tuple(model.shells) if model.shells else None)   # shells and completeness
+    except LandegError as exc:
+        raise ConfigError(f"shells: {exc}") from None
+    shift = coords.get("passivation_shift", model.passivation_shift)
+    size_axis = "n_pb" if model.shape == "cube" else "diameter_nm"
+    size = coords.get(size_axis, getattr(model, size_axis))
+    if size_axis == "n_pb" and (float(size) != int(float(size)) or int(float(size)) < 1):
+        raise ConfigError(f"sweep.n_pb: Pb per edge must be an integer ≥ 1, got {size}")
+    if float(size) <= 0:
+        raise ConfigError(f"sweep.{size_axis}: sizes must be positive, got {size}")
+    return {"kind": "tb", "params_file": str(params_source(set_name)), "params_sha256": base["sets"][set_name].sha256,
+            "overrides": updates, "values": params.values(), "shells": list(model.shells) if model.shells else None,
+            "shape": model.shape, size_axis: int(float(size)) if size_axis == "n_pb" else float(size),
+            "passivation": model.passivation, "passivation_shift": str(shift) if shift == "inf" else float(shift),
+            "finite_field_T": model.finite_field_T or None, "solver": config.run.solver, "tol": config.run.tol}
+
+
+def params_source(name_or_path: str) -> Path:
+    """The file of a registered set name or a path."""
+    from tightbinding.parameters import registered_sets
+
+    sets = registered_sets()
+    return Path(sets[name_or_path]) if name_or_path in sets else Path(name_or_path).resolve()
+
+
+def refitted_set(refit_config: str | Path, cache_dir: str | Path | None) -> Path:
+    """Run the refit of ``refit_config`` once and cache the set by the hash of config and base set."""
+    from tightbinding.parameters import load_tb_parameters
+    from tightbinding.refit import RefitConfig, run_refit, write_refit
+
+    from .config import load_config
+
+    if cache_dir is None:
+        raise ConfigError("refit: needs an output directory to cache the refitted set")
+    cfg = load_config(refit_config, RefitConfig)
+    base = load_tb_parameters(cfg.refit.base)
+    digest = content_hash({"refit": cfg.refit.model_dump(mode="json"), "base_sha256": base.sha256})[:16]
+    path = Path(cache_dir) / f"{cfg.refit.name}-{digest}.toml"
+    if not path.exists():
+        write_refit(run_refit(cfg.refit), path, config_path=refit_config)
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# evaluation (runs on workers)
+
+def evaluate_point(point: Point) -> dict[str, Any]:
+    """The result record of one point (JSON-ready; energies eV, sizes nm, g J-convention)."""
+    inputs = point.inputs
+    record = _evaluate_kp(inputs) if point.kind == "kp" else _evaluate_tb(inputs)
+    record["point"] = {"model_id": point.model_id, "label": point.label, "coords": point.coords, "key": point.key}
+    record["label"] = point.label
+    return record
+
+
+def _evaluate_kp(inputs: dict[str, Any]) -> dict[str, Any]:
+    from kp.nanocrystal import kp_nanocrystal
+    from kp.parameters import KaneParameters
+
+    params = KaneParameters(**inputs["params"])
+    return kp_nanocrystal(inputs["material"], inputs["shape"], inputs["edge_nm"], epsilon=inputs["epsilon"],
+                          grid_nm=inputs["grid_nm"], richardson=inputs["richardson"], n_radial=inputs["n_radial"],
+                          finite_field_T=inputs["finite_field_T"], solver=inputs["solver"], params=params)
+
+
+def _evaluate_tb(inputs: dict[str, Any]) -> dict[str, Any]:
+    from tightbinding.crystal import Crystal
+    from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
+    from tightbinding.parameters import load_tb_parameters
+
+    params = load_tb_parameters(inputs["params_file"])
+    if inputs["overrides"]:
+        params = params.with_values(inputs["overrides"])
+    if params.values() != inputs["values"]:
+        raise LandegError(f"parameter set {inputs['params_file']} changed since the run was planned")
+    crystal = Crystal(params, shells=tuple(inputs["shells"]) if inputs["shells"] else None)
+    shape = make_shape(crystal, inputs["shape"], n_pb=inputs.get("n_pb"), diameter_nm=inputs.get("diameter_nm"))
+    shift = float(inputs["passivation_shift"])
+    return nanocrystal_gfactors(crystal, shape, passivation=inputs["passivation"], passivation_shift=shift,
+                                solver=inputs["solver"], finite_field_T=inputs["finite_field_T"], tol=inputs["tol"])
+
+
+#: Columns of the tidy results table (after the point's own coordinates).
+RESULT_COLUMNS = ("model", "label", "model_id", "shape", "edge_nm", "E_vb", "E_cb", "E_gap", "E_transition",
+                  "g_e", "g_h", "g_X", "g_e_finite_field", "g_h_finite_field", "g_e_bulk_at_E", "g_h_bulk_at_E",
+                  "surface_weight_cb", "surface_weight_vb", "solver", "seconds", "key")
+
+
+def result_row(point: Point, record: dict[str, Any]) -> dict[str, Any]:
+    """One row of the tidy table: coordinates, energies, g-factors, diagnostics, timing."""
+    row = {"model": record.get("model", point.kind), "label": point.label, "model_id": point.model_id,
+           "shape": record.get("shape"), "key": point.key}
+    for column in RESULT_COLUMNS:
+        if column not in row:
+            value = record.get(column)
+            row[column] = value if value is not None else np.nan
+    if record.get("E_vb") is None and "E_h" in record:
+        row["E_vb"], row["E_cb"] = record["E_h"], record["E_e"]
+    return row

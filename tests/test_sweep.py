@@ -1,0 +1,193 @@
+"""Config-driven sweeps: validation with key paths, per-point cache, resume, executors, quick example."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from comparisons import runner, sweep
+from comparisons.cli import main
+from comparisons.config import load_config
+from comparisons.io import read_table
+from comparisons.sweep_config import RunConfig
+from confinement.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+PHYSICS = ("E_transition", "g_e", "g_h", "g_X")
+
+KP_TB = """
+[[models]]
+id = "kp"
+kind = "kp"
+material = "CsPbI3"
+shape = "sphere"
+n_radial = 12
+[models.sweep]
+edge_nm = [4.0, 6.0, 9.0]
+
+[[models]]
+id = "tb"
+kind = "tb"
+params = "CsPbI3-N21-exp"
+[models.sweep]
+n_pb = [2]
+passivation_shift = ["inf", 100.0]
+
+[compare]
+enabled = false
+
+[output]
+dir = "unused"
+"""
+
+
+def config_from(tmp_path: Path, text: str, name: str = "run.toml") -> RunConfig:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return load_config(path, RunConfig)
+
+
+def physics(out: Path) -> dict[str, tuple]:
+    table = read_table(out / "results.csv")
+    return {k: tuple(float(table[c][i]) for c in PHYSICS) for i, k in enumerate(table["key"])}
+
+
+@pytest.mark.parametrize("snippet, message", [
+    ('[run]\nworkerz = 2\n', "run.workerz: unknown key"),
+    ('[run]\nworkers = "two"\n', "run.workers"),
+    ('[run]\ntol = -1e-9\n', "run.tol"),
+])
+def test_structural_errors_name_the_key(tmp_path, snippet, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from(tmp_path, snippet + KP_TB)
+
+
+def test_missing_required_sections_are_named(tmp_path):
+    with pytest.raises(ConfigError, match="output: Field required"):
+        config_from(tmp_path, KP_TB.replace('[output]\ndir = "unused"\n', ""))
+    with pytest.raises(ConfigError, match=r"models\[1\].tb.shapes: unknown key"):
+        config_from(tmp_path, KP_TB.replace('params = "CsPbI3-N21-exp"', 'params = "CsPbI3-N21-exp"\nshapes = "cube"'))
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('material = "CsPbI3"', 'material = "CsPbXX"', r"models\[0\] \(kp\).material: unknown material 'CsPbXX'"),
+    ("edge_nm = [4.0, 6.0, 9.0]", "edge_nm = [4.0, -6.0]", r"models\[0\] \(kp\).sweep.edge_nm: sizes must be positive"),
+    ('params = "CsPbI3-N21-exp"', 'params = "CsPbI3-N99"', r"models\[1\] \(tb\).params: unknown tight-binding"),
+    ("n_pb = [2]", "n_pb = [2, 0]", r"models\[1\] \(tb\).sweep.n_pb: Pb per edge must be an integer"),
+    ("n_pb = [2]", 'n_pb = [2]\n"hopping.Pb-X.sPb_pX_sigmaa" = [1.0]', r"models\[1\] \(tb\).sweep.hopping.Pb-X"),
+    ("n_pb = [2]", "n_pb = [2]\nstrength = [1.0]", r"models\[1\] \(tb\).sweep.strength: unknown axis"),
+])
+def test_impossible_values_are_refused_before_any_work(tmp_path, old, new, message):
+    config = config_from(tmp_path, KP_TB.replace(old, new))
+    with pytest.raises(ConfigError, match=message):
+        sweep.plan(config)
+
+
+def test_zip_and_product_and_point_keys(tmp_path):
+    text = KP_TB.replace("edge_nm = [4.0, 6.0, 9.0]", "edge_nm = [4.0, 6.0]\nDelta = [1.4, 1.5]")
+    product = sweep.plan(config_from(tmp_path, text))
+    zipped = sweep.plan(config_from(tmp_path, text.replace('n_radial = 12', 'n_radial = 12\ncombine = "zip"')))
+    assert sum(p.model_id == "kp" for p in product) == 4 and sum(p.model_id == "kp" for p in zipped) == 2
+    again = sweep.plan(config_from(tmp_path, text))
+    assert [p.key for p in again] == [p.key for p in product]            # keys are deterministic
+    assert len({p.key for p in product}) == len(product)
+    with pytest.raises(ConfigError, match="equal length"):
+        config_from(tmp_path, text.replace("Delta = [1.4, 1.5]", "Delta = [1.4]").replace(
+            'n_radial = 12', 'n_radial = 12\ncombine = "zip"'))
+
+
+def test_cache_hit_miss_and_invalidation_by_parameter(tmp_path):
+    out = tmp_path / "out"
+    config = config_from(tmp_path, KP_TB)
+    first = runner.run_sweep(config, out, progress=lambda *a: None)
+    assert (first.n_computed, first.n_cached) == (5, 0)
+    again = runner.run_sweep(config, out, progress=lambda *a: None)
+    assert (again.n_computed, again.n_cached) == (0, 5)
+    # a changed k·p parameter recomputes the k·p points only; a changed TB integral the TB points only
+    changed = config_from(tmp_path, KP_TB.replace('n_radial = 12', 'n_radial = 12\noverrides = { Delta = 1.45 }'))
+    assert runner.run_sweep(changed, out, progress=lambda *a: None).n_computed == 3
+    tb_changed = config_from(tmp_path, KP_TB.replace(
+        'params = "CsPbI3-N21-exp"', 'params = "CsPbI3-N21-exp"\noverrides = { "onsite.X.p" = -2.0 }'))
+    result = runner.run_sweep(tb_changed, out, progress=lambda *a: None)
+    assert (result.n_computed, result.n_cached) == (2, 3)
+
+
+def test_interrupted_run_keeps_finished_points_and_resumes(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    config = config_from(tmp_path, KP_TB)
+    real = sweep.evaluate_point
+    calls = []
+
+    def interrupted(point):
+        if len(calls) == 3:
+            raise KeyboardInterrupt          # the user presses Ctrl-C during the fourth point
+        calls.append(point.key)
+        return real(point)
+
+    monkeypatch.setattr(runner, "evaluate_point", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_sweep(config, out, progress=lambda *a: None)
+    assert len(list((out / "points").glob("*.json"))) == 3
+    assert not list((out / "points").glob(".*.tmp"))                  # no half-written files
+    monkeypatch.setattr(runner, "evaluate_point", real)
+    resumed = runner.run_sweep(config, out, progress=lambda *a: None)
+    assert (resumed.n_cached, resumed.n_computed) == (3, 2)
+
+
+def test_failed_point_is_reported_not_cached(tmp_path, monkeypatch):
+    from confinement.errors import ConvergenceError
+
+    out = tmp_path / "out"
+    config = config_from(tmp_path, KP_TB)
+    real = sweep.evaluate_point
+
+    def flaky(point):
+        if point.coords.get("passivation_shift") == 100.0:
+            raise ConvergenceError("residuals 1e-3 exceed tol")
+        return real(point)
+
+    monkeypatch.setattr(runner, "evaluate_point", flaky)
+    with pytest.raises(runner.SweepError, match=r"(?s)1 of 5 points failed.*tb n_pb=2 passivation_shift=100.0: ConvergenceError"):
+        runner.run_sweep(config, out, progress=lambda *a: None)
+    assert len(read_table(out / "results.csv")["key"]) == 4
+    monkeypatch.setattr(runner, "evaluate_point", real)
+    assert runner.run_sweep(config, out, progress=lambda *a: None).n_computed == 1
+
+
+def test_process_pool_and_dask_equal_the_serial_run(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    text = KP_TB.replace('passivation_shift = ["inf", 100.0]', "")
+    serial, pool, dask = (tmp_path / n for n in ("serial", "pool", "dask"))
+    config = config_from(tmp_path, text)
+    runner.run_sweep(config, serial, progress=lambda *a: None)
+    runner.run_sweep(config, pool, workers=2, progress=lambda *a: None)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        runner.run_sweep(config, dask, scheduler=client, progress=lambda *a: None)
+    reference = physics(serial)
+    for other in (pool, dask):
+        result = physics(other)
+        assert result.keys() == reference.keys()
+        for key in reference:
+            np.testing.assert_allclose(result[key], reference[key], rtol=0, atol=1e-10)
+
+
+def test_quick_example_end_to_end(tmp_path, capsys):
+    out = tmp_path / "quick"
+    assert main(["run", str(ROOT / "examples" / "quick.toml"), "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["points"] == summary["computed"] == 9
+    table = read_table(out / "results.csv")
+    g_x = np.array(table["g_X"], float)
+    assert np.allclose(g_x, np.array(table["g_e"], float) + np.array(table["g_h"], float))
+    kp_energies = [float(e) for e, m in zip(table["E_transition"], table["model_id"]) if m == "kp-sphere"]
+    assert all(a > b for a, b in zip(kp_energies, kp_energies[1:]))         # larger NC, smaller energy
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["config"]["models"][1]["params"] == "CsPbI3-N21-exp" and len(meta["points"]) == 9
+    assert all(p["params_sha256"] for p in meta["points"] if p["model_id"] == "etb")
+    assert (out / "compare" / "g_vs_energy.png").stat().st_size > 10_000
+    assert main(["validate", str(ROOT / "examples" / "quick.toml")]) == 0
