@@ -28,7 +28,7 @@ from .sweep_config import SIZE_AXES, KPModel, RunConfig, TBModel
 CACHE_VERSION = 1
 _KANE_FIELDS = ("Eg", "Delta", "P", "delta_g_e", "delta_g_h", "g0", "gamma_v", "gamma_c")
 _KP_AXES = ("edge_nm", "material", "epsilon")
-_TB_AXES = ("n_pb", "diameter_nm", "params", "passivation_shift")
+_TB_AXES = ("n_pb", "diameter_nm", "params", "passivation_shift", "epsilon")
 
 
 @dataclass(frozen=True)
@@ -129,10 +129,9 @@ def _kp_inputs(model: KPModel, base: dict, coords: dict[str, Any], config: RunCo
         raise ConfigError(f"sweep.edge_nm: sizes must be positive (nm), got {edge}")
     params = material_parameters(material, constants=model.constants)
     params = replace(params, **{k: float(v) for k, v in values.items()})
-    epsilon = coords.get("epsilon", model.epsilon)
     return {"kind": "kp", "material": material, "shape": model.shape, "edge_nm": edge,
             "params": {f.name: getattr(params, f.name) for f in fields(params) if f.name != "provenance"},
-            "epsilon": None if epsilon is None else float(epsilon), "n_radial": model.n_radial,
+            "epsilon": _optional_float(coords.get("epsilon", model.epsilon)), "n_radial": model.n_radial,
             "grid_nm": model.grid_nm, "richardson": model.richardson,
             "finite_field_T": model.finite_field_T or None, "solver": config.run.solver}
 
@@ -190,7 +189,12 @@ def _tb_inputs(model: TBModel, base: dict, coords: dict[str, Any], config: RunCo
             "overrides": updates, "values": params.values(), "shells": list(model.shells) if model.shells else None,
             "shape": model.shape, size_axis: int(float(size)) if size_axis == "n_pb" else float(size),
             "passivation": model.passivation, "passivation_shift": str(shift) if shift == "inf" else float(shift),
-            "finite_field_T": model.finite_field_T or None, "solver": config.run.solver, "tol": config.run.tol}
+            "finite_field_T": model.finite_field_T or None, "solver": config.run.solver, "tol": config.run.tol,
+            "epsilon": _optional_float(coords.get("epsilon", model.epsilon))}
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def params_source(name_or_path: str) -> Path:
@@ -255,7 +259,8 @@ def _evaluate_tb(inputs: dict[str, Any]) -> dict[str, Any]:
     shape = make_shape(crystal, inputs["shape"], n_pb=inputs.get("n_pb"), diameter_nm=inputs.get("diameter_nm"))
     shift = float(inputs["passivation_shift"])
     return nanocrystal_gfactors(crystal, shape, passivation=inputs["passivation"], passivation_shift=shift,
-                                solver=inputs["solver"], finite_field_T=inputs["finite_field_T"], tol=inputs["tol"])
+                                solver=inputs["solver"], finite_field_T=inputs["finite_field_T"], tol=inputs["tol"],
+                                epsilon=inputs["epsilon"])
 
 
 #: Columns of the tidy results table (after the point's own coordinates).

@@ -79,7 +79,7 @@ class TBModel(SweepModel):
     """A tight-binding NC (``tightbinding.nanocrystal``) cut from a parameter set.
 
     Sweepable: ``n_pb`` (cubes) or ``diameter_nm`` (spheres), ``params`` (set names or paths),
-    ``passivation_shift`` and any dotted parameter path of the set ('hopping.X-X.p_p_sigma'),
+    ``passivation_shift``, ``epsilon`` and any dotted parameter path of the set ('hopping.X-X.p_p_sigma'),
     which ``overrides`` may also fix. ``refit``: a refit config run first (cached); its set
     replaces ``params``.
     """
@@ -93,6 +93,7 @@ class TBModel(SweepModel):
     diameter_nm: float | None = Field(default=None, gt=0)
     passivation: bool = True
     passivation_shift: float | Literal["inf"] = "inf"
+    epsilon: float | None = Field(default=None, ge=1.0, description="dielectric constant of the Coulomb shift")
 
     @field_validator("passivation_shift")
     @classmethod

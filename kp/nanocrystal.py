@@ -22,11 +22,11 @@ import time
 
 import numpy as np
 
+from confinement.coulomb import COULOMB_SPHERE, coulomb_shift, cube_coulomb_coefficient
 from confinement.errors import ParameterError, UnknownNameError
 from confinement.units import MU_B
 
 from .bulk import bulk_kp
-from .coulomb import COULOMB_SPHERE, coulomb_shift, cube_coulomb_coefficient
 from .cube import GridCube, cube_gfactors
 from .materials import material_parameters
 from .parameters import KaneParameters

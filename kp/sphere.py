@@ -52,12 +52,12 @@ from scipy.optimize import brentq
 from scipy.special import spherical_jn
 from sympy.physics.wigner import clebsch_gordan
 
+from confinement.coulomb import COULOMB_SPHERE, coulomb_shift  # noqa: F401  (COULOMB_SPHERE re-exported)
 from confinement.errors import PhysicsCheckError
 from confinement.gfactor import g_tensor
 from confinement.units import HBAR2_OVER_M0, MU_B
 
 from .bulk import bulk_kp
-from .coulomb import COULOMB_SPHERE, coulomb_shift  # noqa: F401  (COULOMB_SPHERE re-exported)
 from .finite_difference import taylor_coefficients
 from .parameters import KaneParameters
 #: Default number of radial functions per channel (N = 15 → 60 changes g by < 1e-3 at L = 4–40 nm).

@@ -16,7 +16,7 @@ import scipy.sparse as sps
 from comparisons.cli import main
 from confinement.errors import ParameterError, UnknownNameError
 from kp.bulk import bulk_kp
-from kp.coulomb import coulomb_shift, cube_coulomb_coefficient, pair_difference_density
+from confinement.coulomb import coulomb_shift, cube_coulomb_coefficient, pair_difference_density
 from kp.cube import GridCube, build_cube, cube_gfactors
 from kp.finite_difference import (SpuriousSolutionError, bloch_hamiltonian, check_no_gap_intrusion,
                                   grid_hoppings, taylor_coefficients)

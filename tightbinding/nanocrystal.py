@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sps
 
+from confinement.coulomb import coulomb_shift
 from confinement.errors import ParameterError
 from confinement.geometry import OctahedraCube, OctahedraSphere
 from confinement.system import FiniteSystem, build_finite_system
@@ -177,11 +178,14 @@ def _json_shift(shift: float) -> float | str:
 
 def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
                          passivation_shift: float = DEFAULT_PASSIVATION_SHIFT, solver: str = "auto",
-                         finite_field_T: float | None = 1.0, tol: float = 1e-8, n_extra: int = 0) -> dict:
+                         finite_field_T: float | None = 1.0, tol: float = 1e-8, n_extra: int = 0,
+                         epsilon: float | None = None) -> dict:
     """Band edges and g-factors of a tight-binding NC (JSON-ready record; eV, nm, J-convention).
 
     The in-gap reference energy is the bulk mid-gap (E_vbm + Eg/2 at R): confinement moves both
-    band edges away from it, so the NC gap always contains it.
+    band edges away from it, so the NC gap always contains it. ``epsilon``: dielectric constant
+    of the first-order e–h Coulomb correction of E_transition (:mod:`confinement.coulomb`; None:
+    E_transition = E_gap).
     """
     import time
 
@@ -200,7 +204,8 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
         "model": "tb", "params": crystal.params.name, "shells": list(crystal.shells), "shape": shape.kind,
         "edge_nm": shape.edge_nm, "n_pb": getattr(shape, "n_pb", None), "counts": system.counts(),
         "passivation": passivation, "passivation_shift_eV": _json_shift(passivation_shift) if passivation else 0.0,
-        "E_transition": record["E_gap"], "reference_energy": sigma,
+        "E_transition": record["E_gap"] + coulomb_shift(shape.kind, shape.edge_nm, epsilon),
+        "coulomb_shift": coulomb_shift(shape.kind, shape.edge_nm, epsilon), "epsilon": epsilon, "reference_energy": sigma,
         "bulk": {"Eg": bulk.Eg, "E_vbm": bulk.E_vbm, "g_e": bulk.g_e, "g_h": bulk.g_h},
         "build_seconds": build_seconds, "seconds": time.perf_counter() - start,
         "units": {"energies": "eV", "lengths": "nm", "g": "J-convention, g0 = 2.00231930436"},
