@@ -29,9 +29,9 @@ class Strict(BaseModel):
 class Range(Strict):
     """An inclusive arithmetic range ``start, start+step, …, ≤ stop`` (units of the key it fills)."""
 
-    start: float
-    stop: float
-    step: float = Field(gt=0)
+    start: float = Field(description="first value")
+    stop: float = Field(description="last value (included when on the grid)")
+    step: float = Field(gt=0, description="increment (> 0)")
 
     @model_validator(mode="after")
     def _ordered(self) -> "Range":
@@ -47,8 +47,8 @@ class Range(Strict):
 class OutputSection(Strict):
     """Where results go. ``dir`` is relative to the working directory."""
 
-    dir: str
-    formats: list[FigureFormat] = ["png", "pdf"]
+    dir: str = Field(description="output directory, relative to the working directory")
+    formats: list[FigureFormat] = Field(default=["png", "pdf"], description="figure formats: png, pdf, svg")
 
 
 def load_config(path: str | Path, schema: type[M]) -> M:

@@ -33,11 +33,15 @@ SIZE_AXES = ("edge_nm", "n_pb", "diameter_nm")
 class SweepModel(Strict):
     """Fields shared by every model: its id, sweep axes and how the axes combine."""
 
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.+-]+$")
-    sweep: dict[str, AxisValues] = {}
-    combine: Literal["product", "zip"] = "product"
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.+-]+$",
+                    description="unique name of the model (letters, digits, _ . + -); labels its curves")
+    sweep: dict[str, AxisValues] = Field(default={}, description="sweep axes: name → list of values or "
+                                         "{start, stop, step} (inclusive); names per model kind below")
+    combine: Literal["product", "zip"] = Field(default="product", description="Cartesian product of the axes, "
+                                               "or zip (axes of equal length, taken together)")
     finite_field_T: float = Field(default=0.0, ge=0.0, description="finite-field check at this field (T); 0: off")
-    overrides: dict[str, float] = {}
+    overrides: dict[str, float] = Field(default={}, description="fixed parameter changes: name or dotted path → "
+                                        "value (eV, or the parameter's unit)")
 
     @field_validator("sweep")
     @classmethod
@@ -64,15 +68,18 @@ class KPModel(SweepModel):
     gamma_v, gamma_c), which ``overrides`` may also fix.
     """
 
-    kind: Literal["kp"]
-    material: str = "CsPbI3"
-    constants: str = "universal"
-    shape: Literal["sphere", "cube"] = "sphere"
-    edge_nm: float | None = Field(default=None, gt=0)
-    epsilon: float | None = Field(default=None, ge=1.0, description="dielectric constant of the Coulomb shift")
-    n_radial: int = Field(default=30, ge=2)
-    grid_nm: float | None = Field(default=None, gt=0)
-    richardson: bool = True
+    kind: Literal["kp"] = Field(description="'kp': eight-band k·p with infinite barriers")
+    material: str = Field(default="CsPbI3", description="material row (gap, masses) of `landeg params`")
+    constants: str = Field(default="universal", description="k·p constant set (Δ, P, Δg) of `landeg params`")
+    shape: Literal["sphere", "cube"] = Field(default="sphere", description="sphere (spectral radial basis) or "
+                                             "cube (finite differences)")
+    edge_nm: float | None = Field(default=None, gt=0, description="cube edge or sphere diameter (nm), "
+                                  "unless swept")
+    epsilon: float | None = Field(default=None, ge=1.0, description="dielectric constant of the e–h Coulomb "
+                                  "shift of E_transition; unset: no shift")
+    n_radial: int = Field(default=30, ge=2, description="sphere: radial functions per channel")
+    grid_nm: float | None = Field(default=None, gt=0, description="cube: grid spacing (nm); default edge/16")
+    richardson: bool = Field(default=True, description="cube: extrapolate from grids h and 2h")
 
 
 class TBModel(SweepModel):
@@ -84,16 +91,21 @@ class TBModel(SweepModel):
     replaces ``params``.
     """
 
-    kind: Literal["tb"]
-    params: str = "CsPbI3-N21-exp"
-    shells: list[str] | None = None
-    refit: str | None = None
-    shape: Literal["cube", "sphere"] = "cube"
-    n_pb: int | None = Field(default=None, ge=1)
-    diameter_nm: float | None = Field(default=None, gt=0)
-    passivation: bool = True
-    passivation_shift: float | Literal["inf"] = "inf"
-    epsilon: float | None = Field(default=None, ge=1.0, description="dielectric constant of the Coulomb shift")
+    kind: Literal["tb"] = Field(description="'tb': empirical tight binding")
+    params: str = Field(default="CsPbI3-N21-exp", description="parameter set: a name of `landeg params` or a "
+                        "TOML path")
+    shells: list[str] | None = Field(default=None, description="neighbour shells to include, e.g. "
+                                     "['Pb-X']; default: all of the set")
+    refit: str | None = Field(default=None, description="refit config run first (cached); its set replaces "
+                              "params")
+    shape: Literal["cube", "sphere"] = Field(default="cube", description="cube of complete octahedra or sphere")
+    n_pb: int | None = Field(default=None, ge=1, description="cube: Pb per edge (edge = n_pb·a), unless swept")
+    diameter_nm: float | None = Field(default=None, gt=0, description="sphere: diameter (nm), unless swept")
+    passivation: bool = Field(default=True, description="passivate dangling bonds")
+    passivation_shift: float | Literal["inf"] = Field(default="inf", description="shift of dangling orbitals "
+                                                      "(eV); 'inf' decouples them exactly")
+    epsilon: float | None = Field(default=None, ge=1.0, description="dielectric constant of the e–h Coulomb "
+                                  "shift of E_transition; unset: no shift")
 
     @field_validator("passivation_shift")
     @classmethod
@@ -111,27 +123,28 @@ class RunSection(Strict):
     distributed address ('tcp://host:8786') that runs the points instead; solver strategy and
     residual tolerance (eV) of the NC eigen-solver."""
 
-    workers: int = Field(default=1, ge=1)
-    scheduler: str | None = None
-    solver: str = "auto"
-    tol: float = Field(default=1e-8, gt=0, le=1e-4)
+    workers: int = Field(default=1, ge=1, description="local worker processes (1: in this process)")
+    scheduler: str | None = Field(default=None, description="Dask distributed scheduler address; unset: local")
+    solver: str = Field(default="auto", description="NC eigen-solver: auto, dense, shift-invert, arpack, "
+                        "filtered, gpu")
+    tol: float = Field(default=1e-8, gt=0, le=1e-4, description="residual tolerance ‖Hv − Ev‖ (eV)")
 
 
 class CompareSection(Strict):
     """``[compare]``: overlay measured data (the bundled table and/or user tables in the same format)."""
 
-    enabled: bool = True
-    bundled: bool = True
-    data: list[str] = []
+    enabled: bool = Field(default=True, description="write the comparison (figures, metrics) after the run")
+    bundled: bool = Field(default=True, description="use the bundled measured table of the reference paper")
+    data: list[str] = Field(default=[], description="user measurement tables (CSV, docs/data.md)")
 
 
 class RunConfig(Strict):
     """Schema of a ``landeg run`` config."""
 
-    run: RunSection = RunSection()
-    models: list[ModelSpec] = Field(min_length=1)
-    compare: CompareSection = CompareSection()
-    output: OutputSection
+    run: RunSection = Field(default=RunSection(), description="execution settings")
+    models: list[ModelSpec] = Field(min_length=1, description="the models ([[models]] tables)")
+    compare: CompareSection = Field(default=CompareSection(), description="measured data to overlay")
+    output: OutputSection = Field(description="where results go")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> "RunConfig":

@@ -191,3 +191,11 @@ def test_quick_example_end_to_end(tmp_path, capsys):
     assert all(p["params_sha256"] for p in meta["points"] if p["model_id"] == "etb")
     assert (out / "compare" / "g_vs_energy.png").stat().st_size > 10_000
     assert main(["validate", str(ROOT / "examples" / "quick.toml")]) == 0
+
+
+def test_config_reference_in_docs_is_generated_from_the_schema():
+    """docs/config_reference.md must equal the text generated from the pydantic schema."""
+    from comparisons.config_reference import markdown_reference
+
+    committed = (ROOT / "docs" / "config_reference.md").read_text(encoding="utf-8")
+    assert committed == markdown_reference(), "regenerate: python -m comparisons.config_reference > docs/config_reference.md"
