@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Mapping
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -29,7 +29,14 @@ RELATIVE = ("m_e", "m_h")   # targets whose default tolerance is relative
 
 
 class RefitError(LandegError, RuntimeError):
-    """The refit did not reach its targets within tolerance (the message holds the table)."""
+    """The refit did not reach its targets within tolerance (the message holds the table).
+
+    ``result``: the unsuccessful fit's :class:`RefitResult` when the search ended (else None).
+    """
+
+    def __init__(self, message: str, result: "RefitResult | None" = None):
+        super().__init__(message)
+        self.result = result
 
 
 class Target(Strict):
@@ -129,11 +136,23 @@ def _shells(spec: dict[str, list[str] | dict[str, list[str]]]) -> dict[str, tupl
     return out
 
 
-def run_refit(config: RefitSection) -> RefitResult:
-    """Refit ``config.base`` (name or path) to the targets; raises :class:`RefitError` on failure."""
-    base = load_tb_parameters(config.base)
+def run_refit(config: RefitSection, *, initial: Mapping[str, float] | None = None,
+              base: TBParameters | None = None) -> RefitResult:
+    """Refit ``config.base`` (name or path) to the targets; raises :class:`RefitError` on failure.
+
+    ``initial`` (optional, eV): starting values of some free parameters instead of the base
+    values (continuation from a neighbouring refit); targets and the regularisation still refer
+    to the base. ``base`` (optional): the already loaded base set, which must be ``config.base``.
+    """
+    if base is None:
+        base = load_tb_parameters(config.base)
     base_obs = observables(base)
     start = base.with_values(config.fixed, name=config.name, shells=_shells(config.enable_shells))
+    if initial:
+        unknown = sorted(set(initial) - set(config.free))
+        if unknown:
+            raise RefitError(f"start value given for {', '.join(unknown)}, which is not a free parameter")
+        start = start.with_values(initial)
     start_values = start.values()
     paths = list(config.free)
     for path in paths:
@@ -182,7 +201,7 @@ def run_refit(config: RefitSection) -> RefitResult:
     params = _with_record(params, config, record)
     result = RefitResult(params, rows, changes, dict(config.fixed), success, float(fit.cost), counter["n"])
     if not success:
-        raise RefitError(f"refit {config.name!r} missed its targets:\n{result.table()}")
+        raise RefitError(f"refit {config.name!r} missed its targets:\n{result.table()}", result)
     return result
 
 
