@@ -178,6 +178,7 @@ class _Sector:
         self.Z = self.HZ = None
         self.ritz = self.res = self.dist = None
         self.a = None
+        self.fresh = False
 
     def _random(self, k):
         return self.rng.standard_normal((self.n, k)) + 1j * self.rng.standard_normal((self.n, k))
@@ -287,6 +288,7 @@ class _Sector:
     def grow(self, extra):
         self.b += extra
         self.V = np.hstack([self.V, self._random(extra)])
+        self.fresh = True
 
 
 def _levels(x, deg_tol):
@@ -321,8 +323,8 @@ def _select(ritz, res, sigma, n_each, tol, tol_found, deg_tol, radius):
 
 
 def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=None, kramers=True,
-                     bounds=None, block=None, guard=2, rho=1e-4, tol_found=1e-6, degree_max=8000,
-                     max_iter=40, deg_tol=1e-6, first_window=0.8, first_rho=1e-8, max_growth=1e10,
+                     bounds=None, block=None, guard=3, rho=1e-4, tol_found=1e-6, degree_max=8000,
+                     max_iter=60, deg_tol=1e-6, first_window=0.8, first_rho=1e-8, max_growth=1e10,
                      depth=1, m_fixed=None, growth=1e5, min_gap_fraction=0.5, seed=0, verbose=False, info=None,
                      backend: str | ArrayBackend | None = None):
     """Eigenpairs of the n_each highest doublets below and the n_each lowest above the gap.
@@ -483,6 +485,10 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
         for s in sectors:
             d = np.sort(s.dist)
             aa = max(s.a_fold, d[-1] * (1 + 1e-9))
+            if s.fresh:       # vectors added at the last growth are barely filtered yet: their large
+                # distances would widen the window and collapse the degree; widen by at most 25 %
+                aa = min(aa, 1.25 * a[s.name])
+                s.fresh = False
             a[s.name] = aa
             dw = d[max(len(d) - guard * per_doublet - 1, 0)]      # outermost non-guard pair
             dw = min(dw, 0.999 * aa)
