@@ -148,3 +148,14 @@ def test_filtered_solver_returns_further_states_on_request(cube3, sigma, edges3,
     fast = solve_band_edges(cube3.hamiltonian, sigma, 6, 6, solver="filtered", tol=1e-9, **hints)
     np.testing.assert_allclose(fast.below, edges3.below, atol=1e-9)
     np.testing.assert_allclose(fast.above, edges3.above, atol=1e-9)
+
+
+def test_a_switched_on_shell_with_zero_integrals_changes_nothing(crystal):
+    """X–X shell enabled with all integrals zero: same H, same surface sites (regression)."""
+    params = crystal.params.with_values({"hopping.X-X.p_p_sigma": 0.0, "hopping.X-X.p_p_pi": 0.0},
+                                        shells={"X-X": (("p",), ("p",))})
+    with_shell = Crystal(params)
+    assert "X-X" in with_shell.shells
+    a, b = (build_nanocrystal(c, make_shape(c, "cube", n_pb=2)) for c in (crystal, with_shell))
+    assert abs(a.hamiltonian - b.hamiltonian).max() == 0
+    np.testing.assert_array_equal(a.surface, b.surface)

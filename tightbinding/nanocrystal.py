@@ -65,9 +65,13 @@ def orbital_parity(crystal: Crystal) -> dict[str, np.ndarray]:
 
 
 def bulk_coordination(crystal: Crystal) -> dict[str, int]:
-    """Number of neighbour sites of each sublattice in the infinite crystal."""
+    """Number of coupled neighbour sites of each sublattice in the infinite crystal.
+
+    Bonds of a shell whose integrals are all zero couple nothing (the finite Hamiltonian has no
+    entries for them, so the builder cannot see them): they do not count."""
+    live = {shell for shell, table in crystal.params.hopping.items() if any(v != 0 for v in table.values())}
     count = {site.name: 0 for site in crystal.sites}
-    for bond in crystal.bonds:
+    for bond in (b for b in crystal.bonds if b.shell in live):
         count[crystal.sites[bond.i].name] += 1
         count[crystal.sites[bond.j].name] += 1
     return count
