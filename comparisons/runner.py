@@ -134,7 +134,10 @@ def run_sweep(config: RunConfig, out_dir: str | Path, *, config_path: str | Path
               progress: Callable[[Point, dict | None, str | None], None] | None = None) -> RunSummary:
     """Plan, run the missing points, write table, metadata and comparison; see the module docs."""
     out = Path(out_dir)
-    points = plan(config, refit_dir=out / "refits")
+    skipped: list[str] = []
+    points = plan(config, refit_dir=out / "refits", skipped=skipped)
+    for note in skipped:
+        print(f"landeg run: skipped {note}", file=sys.stderr)
     cache = PointCache(out)
     pending = [p for p in points if not cache.has(p)]
     summary = RunSummary(out, len(points), len(points) - len(pending), 0)
@@ -160,7 +163,7 @@ def run_sweep(config: RunConfig, out_dir: str | Path, *, config_path: str | Path
         config=config.model_dump(mode="json"), config_path=config_path,
         points=[{"key": p.key, "model_id": p.model_id, "coords": p.coords,
                  "params_sha256": p.inputs.get("params_sha256")} for p in points],
-        failures=summary.failures)))
+        failures=summary.failures, skipped=skipped)))
     if rows and config.compare.enabled:
         from .compare import run_comparison
 

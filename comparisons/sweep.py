@@ -28,7 +28,7 @@ from .sweep_config import SIZE_AXES, KPModel, RunConfig, TBModel
 CACHE_VERSION = 1
 _KANE_FIELDS = ("Eg", "Delta", "P", "delta_g_e", "delta_g_h", "g0", "gamma_v", "gamma_c")
 _KP_AXES = ("edge_nm", "material", "epsilon")
-_TB_AXES = ("n_pb", "diameter_nm", "params", "passivation_shift", "epsilon")
+_TB_AXES = ("n_pb", "diameter_nm", "params", "passivation_shift", "epsilon", "xx_strength")
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,12 @@ def combinations(model: KPModel | TBModel) -> list[dict[str, Any]]:
     return [dict(zip(names, row)) for row in rows] or [{}]
 
 
-def plan(config: RunConfig, *, refit_dir: str | Path | None = None) -> list[Point]:
+def plan(config: RunConfig, *, refit_dir: str | Path | None = None, skipped: list[str] | None = None) -> list[Point]:
     """Every point of the config, in order; raises ConfigError naming the key path of a bad value.
 
-    ``refit_dir``: where refitted sets are cached (default: a temporary directory is not used;
-    a model with ``refit`` needs it).
+    ``refit_dir``: where refitted sets are cached (needed by models with ``refit`` or
+    ``second_neighbour``). Points whose parameter set could not be refitted are left out and
+    described in ``skipped`` (reported, never computed with an unfitted set).
     """
     points: list[Point] = []
     for i, model in enumerate(config.models):
@@ -83,6 +84,10 @@ def plan(config: RunConfig, *, refit_dir: str | Path | None = None) -> list[Poin
             base = _kp_base(model) if model.kind == "kp" else _tb_base(model, refit_dir)
             for coords in combinations(model):
                 inputs = resolve(model, base, coords, config)
+                if "skip" in inputs:
+                    if skipped is not None:
+                        skipped.append(f"{model.id} {coords}: {inputs['skip']}")
+                    continue
                 label = " ".join([model.id] + [f"{k}={v}" for k, v in coords.items() if k not in SIZE_AXES])
                 points.append(Point(model.id, model.kind, label, coords, inputs, content_hash(inputs)))
         except ConfigError as exc:
@@ -144,6 +149,19 @@ def _tb_base(model: TBModel, refit_dir: str | Path | None) -> dict[str, Any]:
         if "params" in model.sweep:
             raise ConfigError("refit: a refit replaces params; do not sweep params as well")
         sets = [str(refitted_set(model.refit, refit_dir))]
+    family: dict[float, str] = {}
+    if model.second_neighbour is not None or "xx_strength" in model.sweep:
+        if model.second_neighbour is None:
+            raise ConfigError("sweep.xx_strength: needs a [models.second_neighbour] table")
+        if "params" in model.sweep or model.refit:
+            raise ConfigError("second_neighbour: refits params itself; do not sweep params or add refit")
+        strengths = [float(v) for v in axis_values(model.sweep.get("xx_strength", []))]
+        if not strengths:
+            if model.second_neighbour.xx_strength is None:
+                raise ConfigError("second_neighbour.xx_strength: give a strength (eV) or sweep xx_strength")
+            strengths = [model.second_neighbour.xx_strength]
+        family = second_neighbour_sets(model.params, strengths, model.second_neighbour.ratio, refit_dir)
+        sets = [f for f in family.values() if not f.startswith("refit failed")] or [model.params]
     loaded = {}
     for s in sets:
         try:
@@ -159,13 +177,18 @@ def _tb_base(model: TBModel, refit_dir: str | Path | None) -> dict[str, Any]:
         raise ConfigError(f"sweep.{wrong}: a {model.shape} is sized by {size_axis}")
     if size_axis not in model.sweep and getattr(model, size_axis) is None:
         raise ConfigError(f"{size_axis}: give the size as a value or a sweep axis")
-    return {"sets": loaded}
+    return {"sets": loaded, "family": family}
 
 
 def _tb_inputs(model: TBModel, base: dict, coords: dict[str, Any], config: RunConfig) -> dict[str, Any]:
     from tightbinding.crystal import Crystal
 
     set_name = str(coords.get("params", next(iter(base["sets"]))))
+    if base["family"]:
+        strength = float(coords.get("xx_strength", model.second_neighbour.xx_strength))
+        set_name = base["family"][strength]
+        if set_name.startswith("refit failed"):
+            return {"skip": set_name}
     params = base["sets"][set_name]
     updates = {**model.overrides, **{k: float(v) for k, v in coords.items() if k not in _TB_AXES}}
     for path, value in updates.items():
@@ -203,6 +226,39 @@ def params_source(name_or_path: str) -> Path:
 
     sets = registered_sets()
     return Path(sets[name_or_path]) if name_or_path in sets else Path(name_or_path).resolve()
+
+
+def second_neighbour_sets(base: str, strengths: list[float], ratio: float, cache_dir: str | Path | None
+                          ) -> dict[float, str]:
+    """strength (eV) → path of the refitted X–X family member, or 'refit failed: …' (cached by a
+    hash of base set, strengths, ratio, free parameters and targets; one family run per change)."""
+    from tightbinding import families
+    from tightbinding.family_report import write_family_table
+    from tightbinding.parameters import load_tb_parameters
+
+    if cache_dir is None:
+        raise ConfigError("second_neighbour: needs an output directory to cache the refitted sets")
+    digest = content_hash({"base_sha256": load_tb_parameters(base).sha256, "strengths": strengths, "ratio": ratio,
+                           "free": families.DEFAULT_FREE, "targets": families.DEFAULT_TARGETS})[:16]
+    folder = Path(cache_dir) / f"second_neighbour-{digest}"
+    index_path = folder / "index.json"
+    if not index_path.is_file():
+        from .io import write_json
+
+        members = families.second_neighbour_family(base, strengths, ratio=ratio)
+        index = {}
+        for m in members:
+            if m.ok:
+                from tightbinding.refit import write_refit
+
+                index[str(m.strength)] = str(write_refit(m.result, folder / f"{m.name}.toml",
+                                                         config_path="tightbinding.families"))
+            else:
+                index[str(m.strength)] = f"refit failed: {(m.error or '').splitlines()[0]}"
+        write_family_table(folder / "family.csv", members)
+        write_json(index_path, index)
+    index = json.loads(index_path.read_text())
+    return {float(k): v for k, v in index.items()}
 
 
 def refitted_set(refit_config: str | Path, cache_dir: str | Path | None) -> Path:

@@ -82,11 +82,19 @@ class KPModel(SweepModel):
     richardson: bool = Field(default=True, description="cube: extrapolate from grids h and 2h")
 
 
+class SecondNeighbourSection(Strict):
+    """``[models.second_neighbour]``: X–X hopping ppσ = s, ppπ = ratio·s at a/√2, each strength s
+    refitted to the base set's bulk targets (``tightbinding.families``); sweep ``xx_strength``."""
+
+    xx_strength: float | None = Field(default=None, description="strength s (eV) unless swept as xx_strength")
+    ratio: float = Field(default=-0.25, description="ppπ/ppσ (default: Harrison's −1/4)")
+
+
 class TBModel(SweepModel):
     """A tight-binding NC (``tightbinding.nanocrystal``) cut from a parameter set.
 
     Sweepable: ``n_pb`` (cubes) or ``diameter_nm`` (spheres), ``params`` (set names or paths),
-    ``passivation_shift``, ``epsilon`` and any dotted parameter path of the set ('hopping.X-X.p_p_sigma'),
+    ``passivation_shift``, ``epsilon``, ``xx_strength`` (with ``second_neighbour``) and any dotted parameter path of the set ('hopping.X-X.p_p_sigma'),
     which ``overrides`` may also fix. ``refit``: a refit config run first (cached); its set
     replaces ``params``.
     """
@@ -106,6 +114,8 @@ class TBModel(SweepModel):
                                                       "(eV); 'inf' decouples them exactly")
     epsilon: float | None = Field(default=None, ge=1.0, description="dielectric constant of the e–h Coulomb "
                                   "shift of E_transition; unset: no shift")
+    second_neighbour: SecondNeighbourSection | None = Field(
+        default=None, description="X–X second-neighbour family refitted to the bulk targets (sweep xx_strength)")
 
     @field_validator("passivation_shift")
     @classmethod

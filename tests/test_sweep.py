@@ -199,3 +199,34 @@ def test_config_reference_in_docs_is_generated_from_the_schema():
 
     committed = (ROOT / "docs" / "config_reference.md").read_text(encoding="utf-8")
     assert committed == markdown_reference(), "regenerate: python -m comparisons.config_reference > docs/config_reference.md"
+
+
+def test_second_neighbour_family_points_use_refitted_sets(tmp_path):
+    """xx_strength sweeps run each strength on its refitted set (bulk targets held), cached."""
+    text = """
+    [[models]]
+    id = "xx"
+    kind = "tb"
+    params = "CsPbI3-N21-exp"
+    [models.second_neighbour]
+    ratio = -0.25
+    [models.sweep]
+    xx_strength = [0.0, 0.1]
+    n_pb = [2]
+
+    [compare]
+    enabled = false
+
+    [output]
+    dir = "unused"
+    """
+    config = config_from(tmp_path, text)
+    out = tmp_path / "out"
+    summary = runner.run_sweep(config, out, progress=lambda *a: None)
+    assert summary.n_computed == 2
+    family = read_table(next((out / "refits").glob("second_neighbour-*/family.csv")))
+    assert family["refit"] == ["ok", "ok"]
+    assert max(abs(float(e) - float(family["Eg"][0])) for e in family["Eg"]) < 0.005     # Eg(R) held (eV)
+    labels = read_table(out / "results.csv")["label"]
+    assert labels == ["xx xx_strength=0.0", "xx xx_strength=0.1"]
+    assert runner.run_sweep(config, out, progress=lambda *a: None).n_cached == 2   # refits and points reused
