@@ -23,7 +23,7 @@ from confinement.errors import LandegError, ParameterError
 from .io import to_json
 
 _UNITS = {"Eg": "eV", "Eg_M": "eV", "Delta": "eV", "Ep": "eV", "m_e": "m0", "m_h": "m0", "edge_nm": "nm",
-          "E_vb": "eV", "E_cb": "eV", "E_gap": "eV", "seconds": "s"}
+          "E_vb": "eV", "E_cb": "eV", "E_gap": "eV", "E_transition": "eV", "seconds": "s"}
 
 
 def _print_record(record: dict, keys: Sequence[str], title: str, as_json: bool) -> None:
@@ -292,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="landeg",
         description="Landé g-factors of electrons and holes in lead-halide perovskite nanocrystals "
-                    "from k·p and empirical tight-binding theory. Units: eV, nm, T; g in the J-convention.")
+                    "from k·p and empirical tight-binding theory. Units: eV, nm, T; g in the J-convention.",
+        epilog="First run: landeg run examples/quick.toml. Help on a command: landeg COMMAND --help. "
+               "Documentation: docs/ (getting_started.md, tutorials/), or build the site: mkdocs build.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     bulk = sub.add_parser(
@@ -346,15 +348,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="kp: dielectric constant of the Coulomb correction of E_transition (default: none)")
     _tb_model_arguments(nc)
     nc.add_argument("--shape", choices=["cube", "sphere"], default="cube", help="NC shape (default: cube)")
-    nc.add_argument("--n-pb", metavar="N", help="cube: Pb atoms per edge (edge ≈ N·a); a list 'N1:N2' or "
+    nc.add_argument("--n-pb", metavar="N", help="tb cube: Pb atoms per edge (edge ≈ N·a); a list 'N1:N2' or "
                                                 "'N1,N2,...' runs a resumable size series written to --out")
     nc.add_argument("--out", metavar="DIR", help="size series: output directory (default: results/nc_series_<set>)")
-    nc.add_argument("--diameter-nm", type=float, metavar="D", help="sphere: diameter in nm")
-    nc.add_argument("--no-passivation", action="store_true", help="leave dangling bonds unpassivated")
+    nc.add_argument("--diameter-nm", type=float, metavar="D", help="tb sphere: diameter in nm (kp: use --edge-nm)")
+    nc.add_argument("--no-passivation", action="store_true", help="tb: leave dangling bonds unpassivated")
     nc.add_argument("--passivation-shift", type=float, default=float("inf"), metavar="EV",
-                    help="energy shift of dangling orbitals in eV; 'inf' (default) decouples them exactly "
+                    help="tb: energy shift of dangling orbitals in eV; 'inf' (default) decouples them exactly "
                          "(the infinite-shift limit, docs/nc.md)")
-    nc.add_argument("--solver", default="auto", help="eigen-solver strategy: auto, dense, shift-invert, ... (default: auto)")
+    nc.add_argument("--solver", default="auto", help="eigen-solver strategy: auto, dense, shift-invert, arpack, filtered, gpu (default: auto; docs/nc.md)")
     nc.add_argument("--field", type=float, default=1.0, metavar="T", help="field of the finite-field check in T (default: 1)")
     nc.add_argument("--no-finite-field", action="store_true", help="skip the finite-field check")
     nc.add_argument("--json", action="store_true", help="print one JSON object")
