@@ -432,6 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LandegError as exc:
         print(f"landeg {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:              # `landeg params | head`: the reader went away; not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -13,12 +13,17 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (same-directory temporary + os.replace)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)     # mkstemp makes 0600; results should read like any file
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -13,11 +13,17 @@ from confinement.parameter_files import ParameterFile
 
 
 def toolkit_version() -> str:
-    """Installed version of the toolkit ('unknown' when run from a source tree without install)."""
+    """Installed version of the toolkit; from a source tree, pyproject.toml's version + ' (source tree)'."""
     try:
         return _md.version("landeg")
     except _md.PackageNotFoundError:
-        return "unknown"
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        try:
+            return tomllib.loads(pyproject.read_text())["project"]["version"] + " (source tree)"
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "unknown"
 
 
 def run_metadata(*, config: dict[str, Any] | None = None, config_path: str | Path | None = None,
