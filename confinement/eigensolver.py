@@ -139,8 +139,15 @@ def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *
     hg = half_gap if half_gap else 0.25
     info = SolverInfo()
     n_each = max(-(-n_below // 2), -(-n_above // 2))
-    e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
-                               kramers=kramers, info=info, backend=backend)
+    try:
+        e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
+                                   kramers=kramers, info=info, backend=backend)
+    except ConvergenceError as exc:
+        if half_gap:
+            raise
+        raise ConvergenceError(f"{exc}. No half_gap hint was given (0.25 eV assumed): pass half_gap, a lower "
+                               "bound of the distance from sigma to the band edges (e.g. the bulk half-gap "
+                               "for sigma at the bulk mid-gap)") from None
     return e, v, {"iterations": info.iterations, "matvecs": float(info.matvecs), "sigma_final": info.sigma,
                   "degrees": info.degrees, "backend": info.backend}
 
