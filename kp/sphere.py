@@ -58,7 +58,7 @@ from confinement.gfactor import g_tensor
 from confinement.units import HBAR2_OVER_M0, MU_B
 
 from .bulk import bulk_kp
-from .finite_difference import taylor_coefficients
+from .finite_difference import SpuriousSolutionError, taylor_coefficients
 from .parameters import KaneParameters
 #: Default number of radial functions per channel (N = 15 → 60 changes g by < 1e-3 at L = 4–40 nm).
 DEFAULT_N_RADIAL = 30
@@ -304,7 +304,18 @@ def _sector(name, channels, coeffs, n: int) -> SectorOperators:
 
 @lru_cache(maxsize=32)
 def sphere_operators(params: KaneParameters, n_radial: int = DEFAULT_N_RADIAL) -> dict[str, SectorOperators]:
-    """Precomputed sector matrices {'electron', 'hole'} for ``params`` and N radial functions per channel."""
+    """Precomputed sector matrices {'electron', 'hole'} for ``params`` and N radial functions per channel.
+
+    Raises :class:`~kp.finite_difference.SpuriousSolutionError` if a bulk band of ``params`` enters
+    the gap at large k (:func:`bulk_gap_intrusion`; e.g. the bare model without remote masses):
+    the hard-wall sphere would then host spurious in-gap states.
+    """
+    scan = bulk_gap_intrusion(params)
+    if scan["n_in_gap"]:
+        raise SpuriousSolutionError(
+            f"the bulk k·p bands of {params.label!r} enter the gap (valence maximum {scan['valence_max']:.3g} eV "
+            f"within k ≤ {scan['k_max']:g}/nm): confined states would be spurious; use remote-band mass terms "
+            "(gamma_v, gamma_c) that keep the bands out of the gap")
     coeffs = _numeric_coefficients(params)
     return {name: _sector(name, ch, coeffs, n_radial) for name, ch in SECTORS.items()}
 

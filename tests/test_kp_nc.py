@@ -274,3 +274,13 @@ def test_cube_convergence(params):
     for key in ("g_e", "g_h"):
         assert abs(a[key] - b[key]) < 0.01, (key, a[key], b[key])
     assert abs(a["E_gap"] - b["E_gap"]) < 1e-2
+
+
+def test_sphere_refuses_a_model_whose_bulk_bands_enter_the_gap():
+    """The bare eight-band model (no remote masses): its valence band bends up through the gap at
+    large k, so a hard-wall sphere would host spurious states — refused, not computed."""
+    from kp.finite_difference import SpuriousSolutionError
+    from kp.materials import material_parameters
+
+    with pytest.raises(SpuriousSolutionError, match="enter the gap"):
+        sphere_gfactors(material_parameters("CsPbI3", remote_masses=False), [8.0])
