@@ -40,6 +40,7 @@ class Range(Strict):
         return self
 
     def values(self) -> np.ndarray:
+        """The grid start, start + step, … ≤ stop (inclusive, tolerant to rounding)."""
         n = int(np.floor((self.stop - self.start) / self.step + 1e-9)) + 1
         return self.start + self.step * np.arange(n)
 

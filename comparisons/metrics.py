@@ -50,6 +50,7 @@ class MeasuredPoints:
 
     @property
     def series_endpoint(self) -> np.ndarray:
+        """(n,) True for rows that are end-points of a stated series."""
         return np.array([k == "series_endpoint" for k in self.kind], dtype=bool)
 
 

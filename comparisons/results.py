@@ -65,6 +65,7 @@ class TheoryPoint:
 
     @property
     def key(self) -> tuple[str, str, str]:
+        """Curve key (model, parameter set, shape) this point belongs to."""
         return self.model, self.parameter_set, self.shape
 
 
@@ -94,6 +95,7 @@ class TheoryCurve:
 
     @property
     def energy_range(self) -> tuple[float, float]:
+        """(E_min, E_max) of the curve in eV; interpolation is valid only inside."""
         return float(self.energy_eV[0]), float(self.energy_eV[-1])
 
     def values(self, carrier: str) -> np.ndarray:

@@ -59,15 +59,19 @@ class PointCache:
         self.dir = out_dir / "points"
 
     def path(self, point: Point) -> Path:
+        """File of a point's record: points/<key>.json."""
         return self.dir / f"{point.key}.json"
 
     def has(self, point: Point) -> bool:
+        """True if the point has a finished record."""
         return self.path(point).is_file()
 
     def read(self, point: Point) -> dict[str, Any]:
+        """The stored record of a point."""
         return json.loads(self.path(point).read_text(encoding="utf-8"))
 
     def write(self, point: Point, record: dict[str, Any]) -> Path:
+        """Store a point's record atomically; returns the path."""
         return write_json(self.path(point), record)
 
 

@@ -33,6 +33,7 @@ class OctahedraCube:
 
     @property
     def kind(self) -> str:
+        """Shape name: 'cube'."""
         return "cube"
 
     @property
@@ -42,10 +43,12 @@ class OctahedraCube:
 
     @property
     def center(self) -> np.ndarray:
+        """Inversion centre of the cube (nm): a Pb site (odd N) or a cell centre (even N)."""
         return np.full(3, (self.n_pb - 1) * self.a / 2)
 
     @property
     def width(self) -> np.ndarray:
+        """Bounding-box widths (nm) handed to pybinding's shape."""
         return np.full(3, (self.n_pb + 1) * self.a)
 
     def contains_pb(self, r: np.ndarray) -> np.ndarray:
@@ -54,6 +57,7 @@ class OctahedraCube:
         return np.all(np.abs(r - self.center[:, None]) <= half, axis=0)
 
     def expected_counts(self) -> dict[str, int]:
+        """Numbers of atoms of a complete-octahedra cube: N³ Pb and 3(N³ + N²) X."""
         n = self.n_pb
         return {"Pb": n**3, "X": 3 * (n**3 + n**2)}
 
@@ -71,6 +75,7 @@ class OctahedraSphere:
 
     @property
     def kind(self) -> str:
+        """Shape name: 'sphere'."""
         return "sphere"
 
     @property
@@ -80,13 +85,16 @@ class OctahedraSphere:
 
     @property
     def center(self) -> np.ndarray:
+        """Centre of the sphere (nm): a Pb site."""
         return np.zeros(3)
 
     @property
     def width(self) -> np.ndarray:
+        """Bounding-box widths (nm) handed to pybinding's shape."""
         return np.full(3, self.diameter_nm + 2 * self.a)
 
     def contains_pb(self, r: np.ndarray) -> np.ndarray:
+        """True for Pb positions (nm) within D/2 of the central Pb."""
         return np.linalg.norm(r - self.center[:, None], axis=0) <= self.diameter_nm / 2 + _EPS
 
 

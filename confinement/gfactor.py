@@ -37,10 +37,12 @@ class GTensor:
 
     @property
     def g(self) -> float:
+        """Isotropic g = trace/3 of the J-convention tensor (dimensionless)."""
         return float(np.trace(self.tensor) / 3)
 
     @property
     def anisotropy(self) -> float:
+        """max |g_ij − g δ_ij| (dimensionless); 0 for a cubic NC."""
         return float(np.max(np.abs(self.tensor - self.g * np.eye(3))))
 
     @property

@@ -45,14 +45,17 @@ class FiniteSystem:
 
     @property
     def n_orbitals(self) -> int:
+        """Dimension of H (spin-orbitals)."""
         return self.hamiltonian.shape[0]
 
     @property
     def n_sites(self) -> int:
+        """Number of sites (atoms or grid points)."""
         return len(self.positions)
 
     @property
     def site_of_orbital(self) -> np.ndarray:
+        """(n,) index of the site of every orbital."""
         return np.repeat(np.arange(self.n_sites), np.diff(self.offsets))
 
     @property

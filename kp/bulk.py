@@ -61,6 +61,7 @@ class BulkKP:
     parameters: KaneParameters
 
     def as_dict(self) -> dict[str, object]:
+        """JSON-ready dict of the bulk results (eV, m0, J-convention g)."""
         def plain(x: object) -> object:
             return x.tolist() if isinstance(x, np.ndarray) else (float(x) if isinstance(x, np.floating) else x)
         return {k: plain(getattr(self, k)) for k in ("Eg", "Delta", "Ep", "g_e", "g_h", "g_X", "m_e", "m_h")}

@@ -68,6 +68,7 @@ class GridCube:
 
     @property
     def kind(self) -> str:
+        """Shape name: 'cube'."""
         return "cube"
 
     @property
@@ -77,10 +78,12 @@ class GridCube:
 
     @property
     def center(self) -> np.ndarray:
+        """Centre of the grid cube (nm), the default gauge origin."""
         return np.full(3, self.edge_nm / 2)
 
     @property
     def width(self) -> np.ndarray:
+        """Bounding-box widths (nm) handed to pybinding's shape."""
         return np.full(3, self.edge_nm + 2 * self.h)
 
     def contains(self, x, y, z) -> np.ndarray:

@@ -68,6 +68,7 @@ class KPModel:
 
     @property
     def dimension(self) -> int:
+        """Number of basis states (8 for the eight-band model)."""
         return len(self.basis)
 
     def subs(self, mapping: Mapping[sp.Symbol, sp.Expr], name: str | None = None,

@@ -214,6 +214,7 @@ class SectorOperators:
     ftot: np.ndarray
 
     def hamiltonian(self, radius: np.ndarray | float) -> np.ndarray:
+        """H(R) = H0 + H1/R + H2/R² of the sector for radii R (nm), eV."""
         r = np.asarray(radius, dtype=float)[..., None, None]
         return self.h0 + self.h1 / r + self.h2 / r**2
 

@@ -48,9 +48,11 @@ class BulkTB:
 
     @property
     def g_X(self) -> float:
+        """Bright-exciton g_X = g_e + g_h (J-convention)."""
         return self.g_e + self.g_h
 
     def as_dict(self) -> dict[str, object]:
+        """JSON-ready dict of the bulk results (eV, m0, J-convention g)."""
         return {
             "params": self.parameters, "Eg": self.Eg, "Eg_M": self.Eg_M, "Delta": self.Delta,
             "E_vbm": self.E_vbm, "m_e": self.m_e, "m_h": self.m_h,

@@ -58,10 +58,12 @@ class FamilyMember:
 
     @property
     def ok(self) -> bool:
+        """True if the refit of this strength succeeded."""
         return self.result is not None
 
     @property
     def params(self) -> TBParameters:
+        """The refitted parameter set (raises RefitError if the refit failed)."""
         if self.result is None:
             raise RefitError(f"{self.name}: no parameter set, the refit failed: {self.error}")
         return self.result.params
