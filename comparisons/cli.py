@@ -234,6 +234,7 @@ def _nc(args: argparse.Namespace) -> int:
     from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
     from tightbinding.parameters import load_tb_parameters
 
+    _refuse_options_of_the_other_model(args)
     if args.model == "kp":
         return _nc_kp(args)
     crystal = Crystal(load_tb_parameters(args.params), shells=_shells(args.shells))
@@ -253,13 +254,30 @@ def _nc(args: argparse.Namespace) -> int:
     shape = make_shape(crystal, args.shape, n_pb=sizes[0] if sizes else None, diameter_nm=args.diameter_nm)
     record = nanocrystal_gfactors(crystal, shape, passivation=not args.no_passivation,
                                   passivation_shift=args.passivation_shift, solver=args.solver,
-                                  finite_field_T=None if args.no_finite_field else args.field)
-    keys = ["edge_nm", "n_orbitals", "E_vb", "E_cb", "E_gap", "g_e", "g_h", "g_X", "surface_weight_cb",
+                                  finite_field_T=None if args.no_finite_field else args.field,
+                                  epsilon=args.epsilon)
+    keys = ["edge_nm", "n_orbitals", "E_vb", "E_cb", "E_gap", "E_transition", "g_e", "g_h", "g_X", "surface_weight_cb",
             "surface_weight_vb", "seconds"] + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else [])
     _print_record(record, keys, f"{args.shape} nanocrystal, {crystal.params.name}, solver {record['solver']}", args.json)
     for warning in record["warnings"]:
         print(f"landeg nc: warning: {warning}", file=sys.stderr)
     return 0
+
+
+#: Options of `landeg nc` that belong to one model only, with their defaults.
+_KP_ONLY = {"material": "CsPbI3", "edge_nm": None, "grid_nm": None, "n_radial": 30}
+_TB_ONLY = {"params": "CsPbI3-N21-exp", "shells": None, "n_pb": None, "out": None, "diameter_nm": None,
+            "no_passivation": False, "passivation_shift": float("inf")}
+
+
+def _refuse_options_of_the_other_model(args: argparse.Namespace) -> None:
+    """An option of the other model is an error, never silently ignored."""
+    foreign = _TB_ONLY if args.model == "kp" else _KP_ONLY
+    given = [name for name, default in foreign.items() if getattr(args, name) != default]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ParameterError(f"{flags} belong(s) to --model {'tb' if args.model == 'kp' else 'kp'}, "
+                             f"not to --model {args.model}")
 
 
 def _nc_kp(args: argparse.Namespace) -> int:
@@ -345,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     nc.add_argument("--n-radial", type=int, default=30, metavar="N",
                     help="kp sphere: radial functions per channel (default: 30)")
     nc.add_argument("--epsilon", type=float, metavar="EPS",
-                    help="kp: dielectric constant of the Coulomb correction of E_transition (default: none)")
+                    help="dielectric constant of the e–h Coulomb correction of E_transition (default: none)")
     _tb_model_arguments(nc)
     nc.add_argument("--shape", choices=["cube", "sphere"], default="cube", help="NC shape (default: cube)")
     nc.add_argument("--n-pb", metavar="N", help="tb cube: Pb atoms per edge (edge ≈ N·a); a list 'N1:N2' or "
@@ -356,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     nc.add_argument("--passivation-shift", type=float, default=float("inf"), metavar="EV",
                     help="tb: energy shift of dangling orbitals in eV; 'inf' (default) decouples them exactly "
                          "(the infinite-shift limit, docs/nc.md)")
-    nc.add_argument("--solver", default="auto", help="eigen-solver strategy: auto, dense, shift-invert, arpack, filtered, gpu (default: auto; docs/nc.md)")
+    nc.add_argument("--solver", default="auto", choices=["auto", "dense", "shift-invert", "arpack", "filtered", "gpu"],
+                    help="eigen-solver strategy: auto, dense, shift-invert, arpack, filtered, gpu (default: auto; docs/nc.md)")
     nc.add_argument("--field", type=float, default=1.0, metavar="T", help="field of the finite-field check in T (default: 1)")
     nc.add_argument("--no-finite-field", action="store_true", help="skip the finite-field check")
     nc.add_argument("--json", action="store_true", help="print one JSON object")

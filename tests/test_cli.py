@@ -122,3 +122,13 @@ def test_refit_command_writes_a_loadable_set(tmp_path, capsys):
     refit = load_tb_parameters(out["file"])
     assert refit.name == "sp3-test" and "X-X" in refit.shells
     assert all(abs(t["residual"]) <= 1 for t in out["targets"].values())
+
+
+def test_nc_refuses_options_of_the_other_model(capsys):
+    """`landeg nc --model kp --n-pb 4` must not silently ignore the tight-binding option."""
+    from comparisons.cli import main
+
+    assert main(["nc", "--model", "kp", "--edge-nm", "4", "--n-pb", "4"]) == 2
+    assert "--n-pb belong(s) to --model tb" in capsys.readouterr().err
+    assert main(["nc", "--n-pb", "4", "--grid-nm", "0.2"]) == 2
+    assert "--grid-nm belong(s) to --model kp" in capsys.readouterr().err
