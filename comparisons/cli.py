@@ -187,14 +187,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    import tempfile
-
     from .sweep import plan
 
     config = _load_run_config(args.config)
-    with tempfile.TemporaryDirectory() as scratch:
-        points = plan(config, refit_dir=Path(args.out or config.output.dir) / "refits"
-                      if args.out or Path(config.output.dir).exists() else scratch)
+    points = plan(config, dry_run=True)
     by_model = {m.id: sum(p.model_id == m.id for p in points) for m in config.models}
     if args.json:
         print(to_json({"valid": True, "points": len(points), "per_model": by_model}), end="")
@@ -434,9 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser(
         "validate", help="check a run config without running it",
         description="Validate a run config: keys, types, values, names of materials, parameter sets and "
-                    "parameter paths, refit configs; prints the number of points. Exit status 2 on errors.")
+                    "parameter paths, refit configs (not run); prints the number of points. Exit status 2 on "
+                    "errors.")
     validate.add_argument("config", help="run config (TOML)")
-    validate.add_argument("--out", metavar="DIR", help="output directory whose refit cache may be used")
     validate.add_argument("--json", action="store_true", help="print a JSON summary")
     validate.set_defaults(handler=_validate)
     return parser

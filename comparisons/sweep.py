@@ -69,19 +69,22 @@ def combinations(model: KPModel | TBModel) -> list[dict[str, Any]]:
     return [dict(zip(names, row)) for row in rows] or [{}]
 
 
-def plan(config: RunConfig, *, refit_dir: str | Path | None = None, skipped: list[str] | None = None) -> list[Point]:
+def plan(config: RunConfig, *, refit_dir: str | Path | None = None, skipped: list[str] | None = None,
+         dry_run: bool = False) -> list[Point]:
     """Every point of the config, in order; raises ConfigError naming the key path of a bad value.
 
     ``refit_dir``: where refitted sets are cached (needed by models with ``refit`` or
     ``second_neighbour``). Points whose parameter set could not be refitted are left out and
-    described in ``skipped`` (reported, never computed with an unfitted set).
+    described in ``skipped`` (reported, never computed with an unfitted set). ``dry_run``: check
+    everything but run no refit (refit configs are validated, the base set stands in for the
+    refitted ones): the points and names are checked, their keys are not final.
     """
     points: list[Point] = []
     for i, model in enumerate(config.models):
         where = f"models[{i}] ({model.id})"
         try:
             resolve = _kp_inputs if model.kind == "kp" else _tb_inputs
-            base = _kp_base(model) if model.kind == "kp" else _tb_base(model, refit_dir)
+            base = _kp_base(model) if model.kind == "kp" else _tb_base(model, refit_dir, dry_run)
             for coords in combinations(model):
                 inputs = resolve(model, base, coords, config)
                 if "skip" in inputs:
@@ -95,7 +98,7 @@ def plan(config: RunConfig, *, refit_dir: str | Path | None = None, skipped: lis
         except LandegError as exc:
             raise ConfigError(f"{where}: {exc}") from None
     keys = [p.key for p in points]
-    if len(set(keys)) != len(keys):
+    if len(set(keys)) != len(keys) and not dry_run:     # (dry run: refitted sets are stood in for)
         repeated = sorted({p.describe() for p in points if keys.count(p.key) > 1})
         raise ConfigError(f"the config computes identical points more than once: {repeated}")
     return points
@@ -141,14 +144,14 @@ def _kp_inputs(model: KPModel, base: dict, coords: dict[str, Any], config: RunCo
             "finite_field_T": model.finite_field_T or None, "solver": config.run.solver}
 
 
-def _tb_base(model: TBModel, refit_dir: str | Path | None) -> dict[str, Any]:
+def _tb_base(model: TBModel, refit_dir: str | Path | None, dry_run: bool = False) -> dict[str, Any]:
     from tightbinding.parameters import load_tb_parameters
 
     sets = [str(s) for s in axis_values(model.sweep.get("params", []))] or [model.params]
     if model.refit:
         if "params" in model.sweep:
             raise ConfigError("refit: a refit replaces params; do not sweep params as well")
-        sets = [str(refitted_set(model.refit, refit_dir))]
+        sets = [str(refitted_set(model.refit, refit_dir, dry_run=dry_run))]
     family: dict[float, str] = {}
     if model.second_neighbour is not None or "xx_strength" in model.sweep:
         if model.second_neighbour is None:
@@ -160,7 +163,8 @@ def _tb_base(model: TBModel, refit_dir: str | Path | None) -> dict[str, Any]:
             if model.second_neighbour.xx_strength is None:
                 raise ConfigError("second_neighbour.xx_strength: give a strength (eV) or sweep xx_strength")
             strengths = [model.second_neighbour.xx_strength]
-        family = second_neighbour_sets(model.params, strengths, model.second_neighbour.ratio, refit_dir)
+        family = ({s: model.params for s in strengths} if dry_run else
+                  second_neighbour_sets(model.params, strengths, model.second_neighbour.ratio, refit_dir))
         sets = [f for f in family.values() if not f.startswith("refit failed")] or [model.params]
     loaded = {}
     for s in sets:
@@ -261,8 +265,9 @@ def second_neighbour_sets(base: str, strengths: list[float], ratio: float, cache
     return {float(k): v for k, v in index.items()}
 
 
-def refitted_set(refit_config: str | Path, cache_dir: str | Path | None) -> Path:
-    """Run the refit of ``refit_config`` once and cache the set by the hash of config and base set."""
+def refitted_set(refit_config: str | Path, cache_dir: str | Path | None, *, dry_run: bool = False) -> Path:
+    """Run the refit of ``refit_config`` once and cache the set by the hash of config and base set
+    (``dry_run``: validate the refit config and return its base set's file instead)."""
     from tightbinding.parameters import load_tb_parameters
     from tightbinding.refit import RefitConfig, run_refit, write_refit
 
@@ -272,6 +277,8 @@ def refitted_set(refit_config: str | Path, cache_dir: str | Path | None) -> Path
         raise ConfigError("refit: needs an output directory to cache the refitted set")
     cfg = load_config(refit_config, RefitConfig)
     base = load_tb_parameters(cfg.refit.base)
+    if dry_run:
+        return params_source(cfg.refit.base)
     digest = content_hash({"refit": cfg.refit.model_dump(mode="json"), "base_sha256": base.sha256})[:16]
     path = Path(cache_dir) / f"{cfg.refit.name}-{digest}.toml"
     if not path.exists():

@@ -230,3 +230,22 @@ def test_second_neighbour_family_points_use_refitted_sets(tmp_path):
     labels = read_table(out / "results.csv")["label"]
     assert labels == ["xx xx_strength=0.0", "xx xx_strength=0.1"]
     assert runner.run_sweep(config, out, progress=lambda *a: None).n_cached == 2   # refits and points reused
+
+
+def test_validate_checks_family_configs_without_refitting(tmp_path, capsys):
+    """`landeg validate` resolves names and counts points, but runs no refit (it must be quick)."""
+    path = tmp_path / "family.toml"
+    path.write_text(textwrap.dedent("""
+    [[models]]
+    id = "xx"
+    kind = "tb"
+    [models.second_neighbour]
+    [models.sweep]
+    xx_strength = [0.0, 0.4]
+    n_pb = [4, 6]
+    [output]
+    dir = "%s"
+    """ % (tmp_path / "out")))
+    assert main(["validate", str(path)]) == 0
+    assert "valid; 4 points" in capsys.readouterr().out
+    assert not (tmp_path / "out").exists()
