@@ -309,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "from k·p and empirical tight-binding theory. Units: eV, nm, T; g in the J-convention.",
         epilog="First run: landeg run examples/quick.toml. Help on a command: landeg COMMAND --help. "
                "Documentation: docs/ (getting_started.md, tutorials/), or build the site: mkdocs build.")
+    from .metadata import toolkit_version
+
+    parser.add_argument("--version", action="version", version=f"landeg {toolkit_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     bulk = sub.add_parser(
