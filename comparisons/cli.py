@@ -236,15 +236,15 @@ def _nc(args: argparse.Namespace) -> int:
     crystal = Crystal(load_tb_parameters(args.params), shells=_shells(args.shells))
     sizes = _int_list(args.n_pb) if args.n_pb else None
     if sizes and len(sizes) > 1:
-        from tightbinding.size_series import run_size_series
+        from .size_series import run_tb_size_series
 
         if args.shape != "cube":
             raise ParameterError("a size series (several --n-pb values) is defined for cubes")
         out = Path(args.out or f"results/nc_series_{crystal.params.name}")
-        paths = run_size_series(crystal, sizes, out, passivation=not args.no_passivation,
-                                passivation_shift=args.passivation_shift, solver=args.solver,
-                                finite_field_T=None if args.no_finite_field else args.field,
-                                progress=lambda m: print(m, file=sys.stderr))
+        paths, _ = run_tb_size_series(args.params, sizes, out, shells=_shells(args.shells),
+                                      passivation=not args.no_passivation, passivation_shift=args.passivation_shift,
+                                      solver=args.solver, finite_field_T=None if args.no_finite_field else args.field,
+                                      epsilon=args.epsilon)
         _report_files(out, paths, args.json)
         return 0
     shape = make_shape(crystal, args.shape, n_pb=sizes[0] if sizes else None, diameter_nm=args.diameter_nm)
@@ -366,7 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     _tb_model_arguments(nc)
     nc.add_argument("--shape", choices=["cube", "sphere"], default="cube", help="NC shape (default: cube)")
     nc.add_argument("--n-pb", metavar="N", help="tb cube: Pb atoms per edge (edge ≈ N·a); a list 'N1:N2' or "
-                                                "'N1,N2,...' runs a resumable size series written to --out")
+                                                "'N1,N2,...' runs a resumable size series (a run directory: "
+                                                "results.csv, points/, compare/, nc_g_vs_energy) in --out")
     nc.add_argument("--out", metavar="DIR", help="size series: output directory (default: results/nc_series_<set>)")
     nc.add_argument("--diameter-nm", type=float, metavar="D", help="tb sphere: diameter in nm (kp: use --edge-nm)")
     nc.add_argument("--no-passivation", action="store_true", help="tb: leave dangling bonds unpassivated")
@@ -401,7 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "residuals. Schemas: docs/data.md; definitions: docs/comparison.md.")
     compare.add_argument("results", nargs="*", metavar="RESULTS",
                          help="theory results: JSON of `landeg nc --json` (one record or a list), a size-series "
-                              "directory with point_N*.json, or a results CSV (one row per point); none: only the "
+                              "directory with point_N*.json (benchmark records), or a results CSV (one row per "
+                              "point, e.g. DIR/results.csv of `landeg run` or `landeg nc --n-pb A:B`); none: only the "
                               "bulk k·p curve is compared")
     compare.add_argument("--data", action="append", default=[], metavar="CSV",
                          help="extra measurement table in the landeg-measurements/1 format (repeatable)")

@@ -3,8 +3,8 @@
 Accepted inputs (schema in ``docs/data.md``, section "Theory results"):
 
 - a JSON record of ``landeg nc --json`` (or a JSON list of such records);
-- a directory holding the ``point_N*.json`` files of a tight-binding size series;
-- a tidy CSV table, one row per point (``write_results_csv`` writes one).
+- a directory of ``point_N*.json`` records (``benchmarks/nc_solver.py --records DIR``);
+- a tidy CSV table, one row per point (``DIR/results.csv`` of ``landeg run``; ``write_results_csv`` writes one).
 
 Points are grouped into :class:`TheoryCurve` objects keyed by (model, parameter set, shape) and
 sorted by transition energy. Units: energies eV, sizes nm, g dimensionless (J-convention,

@@ -132,3 +132,24 @@ def test_nc_refuses_options_of_the_other_model(capsys):
     assert "--n-pb belong(s) to --model tb" in capsys.readouterr().err
     assert main(["nc", "--n-pb", "4", "--grid-nm", "0.2"]) == 2
     assert "--grid-nm belong(s) to --model kp" in capsys.readouterr().err
+
+
+def test_nc_size_series_runs_through_the_sweep_runner(tmp_path, capsys):
+    """`landeg nc --n-pb 2:3` is a one-model run: results.csv, cache, figure; a re-run is all cached."""
+    import json
+
+    from comparisons.cli import main
+    from comparisons.io import read_table
+
+    out = tmp_path / "series"
+    args = ["nc", "--n-pb", "2:3", "--out", str(out), "--no-finite-field", "--json"]
+    assert main(args) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert any(f.endswith("nc_g_vs_energy.png") for f in files)
+    table = read_table(out / "results.csv")
+    energies = [float(e) for e in table["E_transition"]]
+    assert [int(float(n)) for n in table["n_pb"]] == [2, 3] and energies[0] > energies[1]   # larger, lower E
+    assert len(list((out / "points").glob("*.json"))) == 2
+    assert main(args) == 0
+    capsys.readouterr()
+    assert len(list((out / "points").glob("*.json"))) == 2

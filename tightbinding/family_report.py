@@ -12,7 +12,6 @@ Units: eV, nm, m0; g in the J-convention (g_X = g_e + g_h).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -23,10 +22,8 @@ from comparisons.io import write_table
 from comparisons.measured import Measurement
 from comparisons.results import TheoryCurve
 
-from .crystal import Crystal
 from .families import FamilyMember
 from .refit import write_refit
-from .size_series import run_size_series
 
 #: Columns of the NC results table (``landeg-results/1`` plus the family's own columns).
 NC_COLUMNS = ("model", "label", "strength_eV", "shape", "n_pb", "edge_nm", "E_transition", "g_e", "g_h", "g_X",
@@ -63,18 +60,19 @@ def write_family_sets(members: Sequence[FamilyMember], out_dir: str | Path) -> l
 def family_nc_records(members: Sequence[FamilyMember], n_values: Sequence[int], out_dir: str | Path, *,
                       progress: Callable[[str], None] = print) -> list[dict]:
     """Cubes with ``n_values`` Pb per edge for every refitted member (first-order g, default
-    passivation); one resumable size series per set in ``out_dir/<name>``."""
+    passivation); the member's set is written to ``out_dir/sets`` and its series runs through the
+    sweep runner in ``out_dir/<name>`` (cached per point, resumable)."""
+    from comparisons.size_series import run_tb_size_series
+
     records = []
     for m in members:
         if not m.ok:
             progress(f"{m.name}: skipped (refit failed)")
             continue
-        series = Path(out_dir) / m.name
-        run_size_series(Crystal(m.params), list(n_values), series, finite_field_T=None,
-                        progress=lambda s, name=m.name: progress(f"{name} {s}"))
-        for n in n_values:
-            record = json.loads((series / f"point_N{n}.json").read_text())
-            records.append({**record, "strength_eV": m.strength})
+        (path,) = write_family_sets([m], Path(out_dir) / "sets")
+        progress(f"{m.name}: cubes N = {', '.join(map(str, n_values))}")
+        _, series = run_tb_size_series(str(path), list(n_values), Path(out_dir) / m.name, compare=False)
+        records += [{**record, "strength_eV": m.strength} for record in series]
     return records
 
 
