@@ -33,8 +33,9 @@ import scipy.sparse.linalg as spla
 
 from .errors import ConvergenceError, ParameterError
 
-#: Largest dimension for which ``auto`` uses dense diagonalisation. Measured on a TB cube (one
-#: core): n = 880 dense 0.7 s / filtered 1.0 s; n = 2700 dense 28 s / filtered 0.5 s.
+#: Largest dimension for which ``auto`` uses dense diagonalisation (tight binding and k·p grids
+#: alike). Measured on one core: TB cube n = 880 dense 0.7 s / filtered 1.0 s, n = 2700 dense 28 s /
+#: filtered 0.5 s; k·p grid cube n = 2744 dense ~40 s / filtered 1.2 s.
 DENSE_LIMIT = 1000
 
 

@@ -35,9 +35,6 @@ from .parameters import KaneParameters
 
 #: Default target grid spacing (nm); the actual h = L/round(L/h) (convergence: docs/kp.md).
 DEFAULT_GRID_NM = 0.25
-#: ``solver="auto"`` uses dense LAPACK only up to this dimension: the grid spectrum is wide but the
-#: filtered solver is already 30× faster at n = 2744 (1.2 s against ~40 s, measured on 4 nm, h = 0.5 nm).
-DENSE_MAX = 1000
 
 
 @dataclass(frozen=True)
@@ -118,8 +115,6 @@ def cube_gfactors(params: KaneParameters, cube: GridCube, *, solver: str = "auto
     start = time.perf_counter()
     system = build_cube(params, cube)
     build_seconds = time.perf_counter() - start
-    if solver == "auto":
-        solver = "dense" if system.n_orbitals <= DENSE_MAX else "filtered"
     record = band_edge_gfactors(system, params.Eg / 2, solver=solver, tol=tol, finite_field_T=finite_field_T,
                                 half_gap=params.Eg / 2)
     levels = np.concatenate([record["levels_below"], record["levels_above"]])
