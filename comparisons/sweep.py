@@ -237,7 +237,7 @@ def second_neighbour_sets(base: str, strengths: list[float], ratio: float, cache
     """strength (eV) → path of the refitted X–X family member, or 'refit failed: …' (cached by a
     hash of base set, strengths, ratio, free parameters and targets; one family run per change)."""
     from tightbinding import families
-    from tightbinding.family_report import write_family_table
+    from tightbinding.family_report import write_family_sets, write_family_table
     from tightbinding.parameters import load_tb_parameters
 
     if cache_dir is None:
@@ -250,15 +250,9 @@ def second_neighbour_sets(base: str, strengths: list[float], ratio: float, cache
         from .io import write_json
 
         members = families.second_neighbour_family(base, strengths, ratio=ratio)
-        index = {}
-        for m in members:
-            if m.ok:
-                from tightbinding.refit import write_refit
-
-                index[str(m.strength)] = str(write_refit(m.result, folder / f"{m.name}.toml",
-                                                         config_path="tightbinding.families"))
-            else:
-                index[str(m.strength)] = f"refit failed: {(m.error or '').splitlines()[0]}"
+        written = iter(write_family_sets(members, folder))      # one file per successful refit, in order
+        index = {str(m.strength): str(next(written)) if m.ok else f"refit failed: {(m.error or '').splitlines()[0]}"
+                 for m in members}
         write_family_table(folder / "family.csv", members)
         write_json(index_path, index)
     index = json.loads(index_path.read_text())
