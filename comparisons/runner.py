@@ -41,7 +41,8 @@ class SweepError(LandegError, RuntimeError):
 
 @dataclass
 class RunSummary:
-    """What a run did: counts, written files, failures (point description → error text)."""
+    """What a run did: counts, written files, failures (point description → error text) and the
+    records of every finished point, in plan order."""
 
     out_dir: Path
     n_points: int
@@ -50,6 +51,7 @@ class RunSummary:
     files: list[Path] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     metrics: dict | None = None
+    records: list[dict] = field(default_factory=list)
 
 
 class PointCache:
@@ -175,7 +177,8 @@ def run_sweep(config: RunConfig, out_dir: str | Path, *, config_path: str | Path
             summary.failures[point.describe()] = error
         report(point, record, error)
     done = [p for p in points if cache.has(p)]
-    rows = [result_row(p, cache.read(p)) for p in done]
+    summary.records = [cache.read(p) for p in done]
+    rows = [result_row(p, r) for p, r in zip(done, summary.records)]
     if rows:
         coords = sorted({k for p in done for k in p.coords})
         table = {k: [p.coords.get(k, "") for p in done] for k in coords}

@@ -17,8 +17,7 @@ import numpy as np
 from . import style
 from .config import OutputSection
 from .io import read_table, save_figure, write_json
-from .runner import PointCache, run_sweep
-from .sweep import plan
+from .runner import run_sweep
 from .sweep_config import CompareSection, RunConfig, RunSection, TBModel
 
 
@@ -49,15 +48,13 @@ def run_tb_size_series(params: str, n_values: Sequence[int], out_dir: str | Path
     out = Path(out_dir)
     config = size_series_config(params, n_values, out, **options)
     summary = run_sweep(config, out, progress=progress)
-    cache = PointCache(out)
-    records = [cache.read(p) for p in plan(config, refit_dir=out / "refits")]
     crystal = Crystal(load_tb_parameters(params), shells=tuple(options["shells"]) if options.get("shells") else None)
     bulk = bulk_tb(crystal)
     files = [*summary.files, write_json(out / "bulk.json", bulk.as_dict())]
     fig = size_series_figure(read_table(out / "results.csv"), bulk, crystal.params.name)
     files += save_figure(fig, out / "nc_g_vs_energy", ("png", "pdf"))
     style.close(fig)
-    return files, records
+    return files, summary.records
 
 
 def size_series_figure(table: dict[str, list], bulk, label: str):
