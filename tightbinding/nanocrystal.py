@@ -204,12 +204,13 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
     build_seconds = time.perf_counter() - start
     record = band_edge_gfactors(system, sigma, solver=solver, finite_field_T=finite_field_T, tol=tol,
                                 n_extra=n_extra, half_gap=bulk.Eg / 2)
+    shift = coulomb_shift(shape.kind, shape.edge_nm, epsilon)
     record.update({
         "model": "tb", "params": crystal.params.name, "shells": list(crystal.shells), "shape": shape.kind,
         "edge_nm": shape.edge_nm, "n_pb": getattr(shape, "n_pb", None), "counts": system.counts(),
         "passivation": passivation, "passivation_shift_eV": _json_shift(passivation_shift) if passivation else 0.0,
-        "E_transition": record["E_gap"] + coulomb_shift(shape.kind, shape.edge_nm, epsilon),
-        "coulomb_shift": coulomb_shift(shape.kind, shape.edge_nm, epsilon), "epsilon": epsilon, "reference_energy": sigma,
+        "E_transition": record["E_gap"] + shift, "coulomb_shift": shift, "epsilon": epsilon,
+        "reference_energy": sigma,
         "bulk": {"Eg": bulk.Eg, "E_vbm": bulk.E_vbm, "g_e": bulk.g_e, "g_h": bulk.g_h},
         "build_seconds": build_seconds, "seconds": time.perf_counter() - start,
         "units": {"energies": "eV", "lengths": "nm", "g": "J-convention, g0 = 2.00231930436"},
