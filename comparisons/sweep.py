@@ -175,8 +175,8 @@ def _tb_base(model: TBModel, refit_dir: str | Path | None, dry_run: bool = False
     any_set = next(iter(loaded.values()))
     paths = set(any_set.values())
     _check_axes(model, _TB_AXES, lambda n: n in paths or n.startswith("hopping."))
-    size_axis = "n_pb" if model.shape == "cube" else "diameter_nm"
-    wrong = "diameter_nm" if model.shape == "cube" else "n_pb"
+    size_axis = model.size_axis
+    wrong = "diameter_nm" if size_axis == "n_pb" else "n_pb"
     if wrong in model.sweep:
         raise ConfigError(f"sweep.{wrong}: a {model.shape} is sized by {size_axis}")
     if size_axis not in model.sweep and getattr(model, size_axis) is None:
@@ -206,7 +206,7 @@ def _tb_inputs(model: TBModel, base: dict, coords: dict[str, Any], config: RunCo
     except LandegError as exc:
         raise ConfigError(f"shells: {exc}") from None
     shift = coords.get("passivation_shift", model.passivation_shift)
-    size_axis = "n_pb" if model.shape == "cube" else "diameter_nm"
+    size_axis = model.size_axis
     size = coords.get(size_axis, getattr(model, size_axis))
     if size_axis == "n_pb" and (float(size) != int(float(size)) or int(float(size)) < 1):
         raise ConfigError(f"sweep.n_pb: Pb per edge must be an integer ≥ 1, got {size}")

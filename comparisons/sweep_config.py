@@ -117,6 +117,11 @@ class TBModel(SweepModel):
     second_neighbour: SecondNeighbourSection | None = Field(
         default=None, description="X–X second-neighbour family refitted to the bulk targets (sweep xx_strength)")
 
+    @property
+    def size_axis(self) -> str:
+        """The axis that sizes this shape: ``n_pb`` (cube) or ``diameter_nm`` (sphere)."""
+        return "n_pb" if self.shape == "cube" else "diameter_nm"
+
     @field_validator("passivation_shift")
     @classmethod
     def _positive_shift(cls, value: float | str) -> float | str:
