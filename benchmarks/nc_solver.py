@@ -7,6 +7,9 @@ sizes where the baseline was run in the same session.
 
     python benchmarks/nc_solver.py --sizes 6 13 --baseline 6          # 4 and 8 nm, baseline at 4 nm
     python benchmarks/nc_solver.py --sizes 19 25 --baseline --records results/nc_series   # 12, 16 nm
+
+The solvers use the usable cores for their parity blocks (two threads); LANDEG_THREADS=1 in the
+environment measures them on one core.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ if records:
     from comparisons.io import write_json
     write_json(Path(records) / f"point_N{n}.json", r)
 print(json.dumps({"N": n, "solver": solver, "edge_nm": r["edge_nm"], "n": r["n_orbitals"], "wall_s": wall,
-                  "solve_s": r["solver_seconds"], "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "solve_s": r["solver_seconds"], "threads": r["solver_info"].get("threads", 1), "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "g_e": r["g_e"], "g_h": r["g_h"], "E_gap": r["E_gap"], "residual": r["residual_max"]}))
 """
 
@@ -53,8 +56,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, nargs="*", default=[6])
     parser.add_argument("--solver", default="filtered")
     parser.add_argument("--baseline-solver", default="arpack",
-                        help="baseline strategy: 'arpack' (pybinding's solver.arpack call, eigsh(H, k, sigma)) "
-                             "or 'shift-invert' (one LU, ARPACK once per side)")
+                        help="baseline strategy: 'arpack' (pybinding's solver.arpack call, eigsh(H, k, sigma), "
+                             "the default) or any other strategy name")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--records", metavar="DIR", default="",
                         help="also save each full record as DIR/point_N<n>.json (a size-series directory "
@@ -62,12 +65,12 @@ def main() -> None:
     args = parser.parse_args()
     rows = [run(n, args.solver, args.timeout, args.records) for n in args.sizes]
     base = {n: run(n, args.baseline_solver, args.timeout) for n in args.baseline}
-    print(f"{'N':>3} {'edge nm':>7} {'n':>9} {'solver':>12} {'wall s':>8} {'peak MB':>8} {'g_e':>7} {'g_h':>7} {'vs baseline':>16}")
+    print(f"{'N':>3} {'edge nm':>7} {'n':>9} {'solver':>12} {'thr':>3} {'wall s':>8} {'peak MB':>8} {'g_e':>7} {'g_h':>7} {'vs baseline':>16}")
     for r in rows + list(base.values()):
         ratio = ""
         if r["solver"] != args.baseline_solver and r["N"] in base and base[r["N"]].get("wall_s"):
             ratio = f"{base[r['N']]['wall_s'] / r['wall_s']:.1f}x faster"
-        print(f"{r['N']:>3} {r.get('edge_nm', float('nan')):7.2f} {r.get('n', 0):>9} {r['solver']:>12} "
+        print(f"{r['N']:>3} {r.get('edge_nm', float('nan')):7.2f} {r.get('n', 0):>9} {r['solver']:>12} {r.get('threads', 1):>3} "
               f"{r['wall_s']:8.1f} {r.get('peak_MB', float('nan')):8.0f} {r.get('g_e', float('nan')):7.3f} "
               f"{r.get('g_h', float('nan')):7.3f} {ratio:>16} {r.get('note', '')}")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import field_validator
 
 from confinement.errors import ConfigError, UnknownNameError

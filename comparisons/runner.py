@@ -115,9 +115,9 @@ def execute(points: list[Point], *, workers: int = 1, scheduler: str | None = No
         for p in points:
             yield (p, *_run_one(p))
     else:
-        # fresh ('spawn') workers with one BLAS thread each: N threaded BLAS pools on N cores
+        # fresh ('spawn') workers with one BLAS and one solver thread each: N threaded pools on N cores
         # oversubscribe them (measured 10-100x slower dense solves)
-        with _single_threaded_blas(), ProcessPoolExecutor(max_workers=workers,
+        with _one_thread_per_worker(), ProcessPoolExecutor(max_workers=workers,
                                                           mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(_run_one, p): p for p in points}
             for fut in as_completed(futures):
@@ -125,9 +125,9 @@ def execute(points: list[Point], *, workers: int = 1, scheduler: str | None = No
 
 
 @contextlib.contextmanager
-def _single_threaded_blas():
-    """Set the BLAS/OpenMP thread variables to 1 (unless set) while worker processes start."""
-    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+def _one_thread_per_worker():
+    """Set the BLAS/OpenMP and solver thread variables to 1 (unless set) while worker processes start."""
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "LANDEG_THREADS")
     saved = {n: os.environ.get(n) for n in names}
     os.environ.update({n: "1" for n in names if saved[n] is None})
     try:

@@ -3,13 +3,16 @@
 Strategy layer (``solver=``):
 
 - ``"dense"``: LAPACK on the full matrix; robust reference for small systems (n ≲ 1000 in ``auto``).
-- ``"shift-invert"``: ARPACK with a sparse LU of H − σ (SciPy/SuperLU); the ecosystem's default,
-  kept as a baseline; impractical beyond a few 10⁴ in 3-D.
+- ``"shift-invert"``: the filtered solver's driver with a rational filter in (H − σ)⁻²: one
+  SuperLU factorisation of H − σ per parity block, minimum-degree ordering on H + Hᴴ (≈ 8× less
+  fill than SuperLU's default COLAMD). Same completeness logic as ``filtered`` (four-fold levels
+  come out whole); measured on par with ``filtered`` at 4–8 nm, more memory (docs/performance.md).
 - ``"arpack"``: pybinding's ``solver.arpack`` call, ``eigsh(H, k, sigma)`` (the k states nearest σ);
   the benchmark baseline of ``benchmarks/nc_solver.py``.
 - ``"filtered"``: Chebyshev-filtered subspace iteration on the folded spectrum with inversion
   parity and Kramers symmetry (:mod:`confinement.filtered_solver`); no factorisation, memory
   O(n·block); the fast path for large systems (chosen from measurements, docs/performance.md).
+  The two parity blocks run side by side on two threads (``LANDEG_THREADS`` caps them).
 - ``"gpu"``: the filtered solver with its Chebyshev filter on a GPU through CuPy
   (:mod:`confinement.array_backend`); needs CuPy and a CUDA device, never imported otherwise.
 - ``"auto"``: dense for n ≤ DENSE_LIMIT, otherwise gpu if CuPy sees a GPU (and LANDEG_GPU is
@@ -27,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.sparse as sps
 import scipy.sparse.linalg as spla
 
@@ -96,20 +98,12 @@ def _dense(h, sigma: float, n_below: int, n_above: int, **_) -> tuple[np.ndarray
     return e[lo:hi], v[:, lo:hi], {"n": hd.shape[0]}
 
 
-def _shift_invert(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **_):
-    """ARPACK in shift-invert mode with one sparse LU of H − σ, run once per side of the gap.
-
-    In shift-invert mode ARPACK sees ν = 1/(E − σ): the largest ν ('LA') are the states just above
-    σ, the most negative ('SA') those just below, so each side is found however far it lies.
-    """
-    n = h.shape[0]
-    lu = spla.splu(sps.csc_matrix(h - sigma * sps.identity(n, format="csc")))
-    op_inv = spla.LinearOperator((n, n), matvec=lu.solve, dtype=complex)
-    # Extra vectors and a wide Krylov space: ARPACK can otherwise miss one partner of a Kramers pair.
-    k_lo, k_hi = n_below + 4, n_above + 4
-    e_lo, v_lo = spla.eigsh(h, k=k_lo, sigma=sigma, which="SA", OPinv=op_inv, tol=tol * 1e-2, ncv=max(3 * k_lo, 40))
-    e_hi, v_hi = spla.eigsh(h, k=k_hi, sigma=sigma, which="LA", OPinv=op_inv, tol=tol * 1e-2, ncv=max(3 * k_hi, 40))
-    return np.concatenate([e_lo, e_hi]), np.hstack([v_lo, v_hi]), {"lu_nnz": int(lu.L.nnz + lu.U.nnz)}
+def _shift_invert(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *, half_gap: float | None = None,
+                  parity=None, kramers: bool = True, **_):
+    """Chebyshev-filtered subspace iteration with a rational filter in (H − σ)⁻²: one sparse LU of
+    H − σ per symmetry block, minimum-degree ordering (``confinement.filtered_solver``)."""
+    return _filtered(h, sigma, n_below, n_above, tol, half_gap=half_gap, parity=parity, kramers=kramers,
+                     filter_kind="rational")
 
 
 def _arpack(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **_):
@@ -128,7 +122,7 @@ def _arpack(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **_
 
 
 def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *, half_gap: float | None = None,
-              parity=None, kramers: bool = True, backend=None, **_):
+              parity=None, kramers: bool = True, backend=None, filter_kind: str = "polynomial", **_):
     """Chebyshev-filtered subspace iteration on the folded spectrum (``confinement.filtered_solver``).
 
     Needs no factorisation (memory O(n·block)); uses inversion parity and Kramers symmetry when
@@ -142,7 +136,7 @@ def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *
     n_each = max(-(-n_below // 2), -(-n_above // 2))
     try:
         e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
-                                   kramers=kramers, info=info, backend=backend)
+                                   kramers=kramers, info=info, backend=backend, filter_kind=filter_kind)
     except ConvergenceError as exc:
         if half_gap:
             raise
@@ -150,7 +144,8 @@ def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *
                                "bound of the distance from sigma to the band edges (e.g. the bulk half-gap "
                                "for sigma at the bulk mid-gap)") from None
     return e, v, {"iterations": info.iterations, "matvecs": float(info.matvecs), "sigma_final": info.sigma,
-                  "degrees": info.degrees, "backend": info.backend}
+                  "degrees": info.degrees, "backend": info.backend, "filter": filter_kind, "threads": info.threads,
+                  **({"lu_nnz": info.lu_nnz} if info.lu_nnz else {})}
 
 
 def _gpu(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **hints):

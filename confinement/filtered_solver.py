@@ -19,7 +19,16 @@ free of extra filter work), keep the Ritz vectors nearest sigma (ordered by ||(H
 which is immune to spurious in-gap Ritz values), adapt a (folded Ritz bound), degree and sigma
 (re-centred in the gap once both edges are seen).  No factorisation: memory is O(n * block).
 
-Symmetry (both optional, both checked numerically before use):
+Rational filter (filter_kind='rational', the 'shift-invert' strategy): the same iteration with
+p = T_m(2 a^2 S^2 - 1), S = (H - sigma)^-1 applied through one sparse LU per symmetry block (two
+triangular solves per S).  It maps the states at distance >= a onto [-1, 1] whatever the width of
+the spectrum, so the degree is small (~10-30), but each step costs a factorised solve instead of a
+sparse product; sigma is re-centred (and refactorised) only for shifts above 5 % of the gap.
+
+Threads: the symmetry blocks are filtered side by side (the sparse kernels release the GIL);
+see solver_threads.
+
+Symmetry (both optional, both checked numerically before use; confinement.symmetry):
   parity=(perm, sign) with (P x)[i] = sign[i] x[perm[i]]: an involution commuting with H
       (inversion through the nanocrystal centre: site r -> -r, orbital sign (-1)^l, spin kept).
       H splits into two decoupled halves, each solved separately (half the work per matvec, and
@@ -41,14 +50,18 @@ are rigorous bounds.  An underestimated bound is detected (Ritz values outside) 
 """
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from .array_backend import ArrayBackend, get_backend
+from .symmetry import symmetry_sectors
 from .errors import ConvergenceError as NotConvergedError  # one error type for every solver
 
 __all__ = ["band_edge_states", "NotConvergedError", "spectrum_bounds", "SolverInfo"]
@@ -68,48 +81,29 @@ class SolverInfo:
     times: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
     backend: str = "cpu"
+    threads: int = 1
+    lu_nnz: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------------------
 # helpers
 
-def _kramers_matrix(n):
-    """Real J with Theta x = J conj(x), J = I (x) [[0, 1], [-1, 0]] (index 2*orbital + spin)."""
-    if n % 2:
-        raise ValueError("Kramers structure needs an even dimension (index = 2*orbital + spin)")
-    i = np.arange(0, n, 2)
-    rows = np.concatenate([i, i + 1])
-    cols = np.concatenate([i + 1, i])
-    vals = np.concatenate([np.ones(n // 2), -np.ones(n // 2)])
-    return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
-
-
-def _sector_bases(perm, sign):
-    """Real isometries Q_s (n x n_s) onto the +1 / -1 eigenspaces of (P x)[i] = sign[i] x[perm[i]]."""
-    perm = np.asarray(perm, dtype=np.int64)
-    sign = np.asarray(sign, dtype=float)
-    n = perm.size
-    if not np.array_equal(perm[perm], np.arange(n)):
-        raise ValueError("parity permutation is not an involution")
-    if np.any(sign[perm] * sign != 1):
-        raise ValueError("parity signs are inconsistent (P^2 != 1)")
-    idx = np.arange(n)
-    fixed = idx[perm == idx]
-    pair = idx[perm > idx]
-    out = {}
-    for s in (1, -1):
-        f = fixed[sign[fixed] == s]
-        first = np.concatenate([pair, f])
-        order = np.argsort(first, kind="stable")      # keeps (2*orbital + spin) pairs adjacent
-        first = first[order]
-        is_pair = np.concatenate([np.ones(pair.size, bool), np.zeros(f.size, bool)])[order]
-        cols = np.arange(first.size)
-        h = np.sqrt(0.5)
-        r = np.concatenate([first, perm[first[is_pair]]])
-        c = np.concatenate([cols, cols[is_pair]])
-        v = np.concatenate([np.where(is_pair, h, 1.0), s * sign[first[is_pair]] * h])
-        out[s] = sp.csr_matrix((v, (r, c)), shape=(n, first.size))
-    return out
+def solver_threads(n_blocks: int, threads: int | None = None) -> int:
+    """Threads for the per-block work: ``threads`` if given, else the environment variable
+    ``LANDEG_THREADS``, else the usable cores; never more than ``n_blocks``. (The sweep runner's
+    worker processes get ``LANDEG_THREADS=1``: one process per core already fills the machine.)"""
+    if threads is None:
+        env = os.environ.get("LANDEG_THREADS")
+        if env is not None:
+            try:
+                threads = int(env)
+            except ValueError:
+                raise ValueError(f"LANDEG_THREADS must be a positive integer, got {env!r}") from None
+        else:
+            threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    return max(1, min(threads, n_blocks))
 
 
 def spectrum_bounds(H, steps=40, seed=1):
@@ -179,6 +173,8 @@ class _Sector:
         self.ritz = self.res = self.dist = None
         self.a = None
         self.fresh = False
+        self.lu = None          # LU of A - sigma for the rational filter
+        self.lu_nnz = 0
 
     def _random(self, k):
         return self.rng.standard_normal((self.n, k)) + 1j * self.rng.standard_normal((self.n, k))
@@ -235,14 +231,37 @@ class _Sector:
         self.matvecs += 2 * m * k
         return np.ascontiguousarray(dev.to_host(W1))
 
+    def factorise(self, sigma):
+        """SuperLU factors of A - sigma, minimum-degree ordering on A + A^H (H is structurally
+        symmetric; SuperLU's default COLAMD fills the factor ~8x more on these matrices)."""
+        shifted = (self.A - sigma * sp.identity(self.n, format="csr")).tocsc()
+        self.lu = spla.splu(shifted, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
+        self.lu_nnz = int(self.lu.L.nnz + self.lu.U.nnz)
+
+    def rational_filter(self, a, m):
+        """p(S^2) V with S = (A - sigma)^-1 (from the LU) and p = T_m(2 a^2 x - 1), which maps the
+        unwanted range [0, 1/a^2] (states at distance >= a) onto [-1, 1]: two solves per step."""
+        def l_of_f(W):
+            return 2.0 * a * a * self.lu.solve(self.lu.solve(W)) - W
+
+        W0 = np.ascontiguousarray(self.V, dtype=np.complex128)
+        W1 = l_of_f(W0)
+        for _ in range(1, m):
+            W0, W1 = W1, 2.0 * l_of_f(W1) - W0
+            s = 1.0 / np.linalg.norm(W1, axis=0)
+            W1 *= s
+            W0 *= s
+        self.matvecs += 2 * m * W0.shape[1]
+        return W1
+
     def filter_krylov(self, sigma, a, B, m, depth):
         """Blocks p(H)V, p(H)^2 V, ... (depth of them, each of degree m/depth, re-orthonormalised
         in between), Theta images included, orthogonalised against the kept Ritz vectors."""
-        mj = max(2, int(np.ceil(m / depth)))
+        mj = max(1 if self.lu is not None else 2, int(np.ceil(m / depth)))
         blocks = []
         prev = self.Z
         for j in range(depth):
-            Y = self.filter(sigma, a, B, mj)
+            Y = self.filter(sigma, a, B, mj) if self.lu is None else self.rational_filter(a, mj)
             M = np.hstack([Y, self.theta(Y)]) if self.kramers else Y
             basis = prev if not blocks else np.hstack([prev] + blocks) if prev is not None else np.hstack(blocks)
             M = _orth_against(M, basis)
@@ -326,7 +345,8 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
                      bounds=None, block=None, guard=3, rho=1e-4, tol_found=1e-6, degree_max=8000,
                      max_iter=60, deg_tol=1e-6, first_window=0.8, first_rho=1e-8, max_growth=1e10,
                      depth=1, m_fixed=None, growth=1e5, min_gap_fraction=0.5, seed=0, verbose=False, info=None,
-                     backend: str | ArrayBackend | None = None):
+                     backend: str | ArrayBackend | None = None, filter_kind: str = "polynomial",
+                     threads: int | None = None):
     """Eigenpairs of the n_each highest doublets below and the n_each lowest above the gap.
 
     H            : sparse Hermitian (n x n), complex or real; units of energy (eV).
@@ -349,6 +369,10 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     info         : optional SolverInfo, filled with statistics.
     backend      : where the Chebyshev filter runs: None/'cpu', 'cupy' (GPU) or an ArrayBackend
                    (:mod:`confinement.array_backend`); everything else stays on the host.
+    filter_kind  : 'polynomial' (in (H - sigma)^2, no factorisation) or 'rational' (in
+                   (H - sigma)^-2, one sparse LU per symmetry block; CPU only).
+    threads      : threads working on the symmetry blocks side by side (default:
+                   :func:`solver_threads`).
     Returns (energies, vectors, residuals), sorted by energy.
     """
     t_start = time.perf_counter()
@@ -358,162 +382,175 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     H = sp.csr_matrix(H)
     if H.dtype != np.complex128:
         H = H.astype(np.complex128)
-    n = H.shape[0]
-    rng = np.random.default_rng(seed)
     sigma = 0.5 * (e_vbm_guess + e_cbm_guess)
     half_gap = 0.5 * (e_cbm_guess - e_vbm_guess)
     if half_gap <= 0:
         raise ValueError("e_cbm_guess must exceed e_vbm_guess")
     tol_found = max(tol_found, tol)
 
-    # --- symmetry checks --------------------------------------------------------------------------
-    x = rng.standard_normal(n) + 1j * rng.standard_normal(n)
-    hx = H @ x
-    scale = np.linalg.norm(hx)
-    J = None
-    if kramers:
-        J = _kramers_matrix(n)
-        err = np.linalg.norm(H @ (J @ x.conj()) - J @ hx.conj()) / scale
-        if err > 1e-10:
-            raise NotConvergedError(f"H does not commute with time reversal (rel. err {err:.1e}); use kramers=False")
-    sectors_Q = {0: None}
-    if parity is not None:
-        perm, sgn = np.asarray(parity[0]), np.asarray(parity[1], dtype=float)
-        err = np.linalg.norm(H @ (sgn * x[perm]) - sgn * hx[perm]) / scale
-        if err > 1e-10:
-            raise ValueError(f"H does not commute with the given parity (rel. err {err:.1e})")
-        sectors_Q = _sector_bases(perm, sgn)
+    # --- symmetry blocks (each symmetry checked numerically first) --------------------------------
     t0 = time.perf_counter()
+    blocks = symmetry_sectors(H, parity, kramers, seed=seed)
     per_doublet = 2 if kramers else 1
-    nsec = len(sectors_Q)
+    nsec = len(blocks)
     # doublets needed per side: n_each, +1 to complete a 4-fold level, +1 boundary level
     need = 2 * (n_each + 2)
     b_default = (-(-need // nsec) + guard) * (1 if kramers else 2)
     sectors = []
-    for key, Q in sectors_Q.items():
-        if Q is None:
-            A, Js = H, J
-        else:
-            A = (Q.T @ H @ Q).tocsr()
-            Js = None
-            if J is not None:
-                Js = (Q.T @ J @ Q).tocsr()
-                Js.eliminate_zeros()
-        A.sort_indices()
-        b = min(block or b_default, A.shape[0] // (2 * per_doublet))
-        sectors.append(_Sector(key, A, Js, A.shape[0] / n, b, rng, device))
+    for i, blk in enumerate(blocks):
+        b = min(block or b_default, blk.matrix.shape[0] // (2 * per_doublet))
+        sectors.append(_Sector(blk.key, blk.matrix, blk.theta, blk.weight, b, np.random.default_rng([seed, i]), device))
+    n_threads = solver_threads(len(sectors), threads) if device.name == "cpu" else 1   # one GPU: one stream
+    pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+    info.threads = n_threads
+
+    def each_sector(work):
+        """work(sector) for every sector, on the thread pool if there is one (the sparse kernels
+        release the GIL); returns the results in sector order."""
+        return list(pool.map(work, sectors)) if pool else [work(sec) for sec in sectors]
+
     info.times["setup"] = time.perf_counter() - t0
 
-    # --- spectrum bounds ------------------------------------------------------------------------------
-    t0 = time.perf_counter()
-    if bounds is None:
-        bounds = spectrum_bounds(H)
-        info.matvecs += 40
-    emin, emax = map(float, bounds)
-    info.times["bounds"] = time.perf_counter() - t0
-
-    def Bof(sig):
-        return max((emax - sig) ** 2, (emin - sig) ** 2)
-
-    def xval(d, aa, BB):
-        return (aa * aa + BB - 2 * d * d) / (BB - aa * aa)
-
-    # --- first pass: states within half_gap + first_window of sigma are amplified ------------------
-    B = Bof(sigma)
-    a0 = half_gap + first_window
-    a = {s.name: a0 for s in sectors}
-    m = np.arccosh(1 / first_rho) / np.arccosh(xval(half_gap + first_window / 3, a0, B))
-    m_cap = np.arccosh(max_growth) / np.arccosh(xval(half_gap, a0, B))
-    m = int(np.clip(min(m, m_cap), 10, degree_max // 2))
-    result = None
-    hg_eff, one_sided = half_gap, 0
-    stagnant, last_radius = 0, 0.0
-    for it in range(max_iter):
+    try:
+        # --- rational filter: one LU per block; polynomial filter: spectrum bounds ---------------------
         t0 = time.perf_counter()
-        for s in sectors:
-            keep = s.b * per_doublet
-            Q, m_used = s.filter_krylov(sigma, a[s.name], B, m, depth)
-            s.rayleigh_ritz(Q, sigma, keep)
-        info.degrees.append(2 * m_used)
-        # bounds check: a Ritz value outside [emin, emax] means the filter amplified it
-        allr = np.concatenate([s.all_ritz for s in sectors])
-        if allr.min() < emin or allr.max() > emax:
-            span = emax - emin
-            emin, emax = min(emin, allr.min() - 0.02 * span), max(emax, allr.max() + 0.02 * span)
-            info.history.append(dict(it=it, widened_bounds=(emin, emax)))
-        ritz = np.concatenate([s.ritz for s in sectors])
-        res = np.concatenate([s.res for s in sectors])
-        radius = np.inf
-        for s in sectors:
-            bad = s.res > tol_found
-            s.radius = s.dist[bad].min() if bad.any() else s.dist.max() * (1 + 1e-12)
-            radius = min(radius, s.radius)
-        result = _select(ritz, res, sigma, n_each, tol, tol_found, deg_tol, radius)
-        info.history.append(dict(it=it, degree=2 * m, sigma=sigma, radius=float(radius),
-                                 a={str(k): float(v) for k, v in a.items()},
-                                 time=time.perf_counter() - t0))
-        if verbose:
-            near = np.sort(ritz[np.argsort(np.abs(ritz - sigma))[:12]])
-            print(f"[it {it}] deg {2 * m} sigma {sigma:.4f} a {[round(float(v), 4) for v in a.values()]} "
-                  f"radius {radius:.4f} res(first 4 per sector) "
-                  f"{[float(np.max(s.res[:4])) for s in sectors]} near {np.round(near, 4)}", flush=True)
-        if result is not None:
-            break
-        # --- re-centre sigma between the best edge estimates ------------------------------------------
-        conv = res < 1e-3
-        below, above = ritz[conv & (ritz < sigma)], ritz[conv & (ritz > sigma)]
-        new_sigma = sigma
-        if below.size and above.size:
-            new_sigma = 0.5 * (below.max() + above.min())
-        elif it >= 1 and (below.size or above.size):
-            # only one side seen: sigma sits too close to that band edge; move it to hg_eff beyond
-            # the edge found (inside the gap while hg_eff underestimates the half-gap); hg_eff grows
-            # by 25% each time this repeats
-            one_sided += 1
-            if one_sided % 3 == 0:
-                hg_eff *= 1.25
-            new_sigma = below.max() + hg_eff if below.size else above.min() - hg_eff
-        if below.size and above.size:
-            one_sided = 0
-        if new_sigma != sigma:
-            sigma = new_sigma
-            for s in sectors:   # distances relative to the new sigma
-                s.dist = np.sqrt((s.ritz - sigma) ** 2 + s.res ** 2)
-        B = Bof(sigma)
-        # --- cut and degree per sector ------------------------------------------------------------------
-        degs, caps = [], []
-        for s in sectors:
-            d = np.sort(s.dist)
-            aa = max(s.a_fold, d[-1] * (1 + 1e-9))
-            if s.fresh:       # vectors added at the last growth are barely filtered yet: their large
-                # distances would widen the window and collapse the degree; widen by at most 25 %
-                aa = min(aa, 1.25 * a[s.name])
-                s.fresh = False
-            a[s.name] = aa
-            dw = d[max(len(d) - guard * per_doublet - 1, 0)]      # outermost non-guard pair
-            dw = min(dw, 0.999 * aa)
-            degs.append(np.arccosh(1.0 / rho) / np.arccosh(xval(dw, aa, B)))
-            dmin = min(max(d[0], half_gap * 0.0), 0.999 * aa)
-            caps.append(np.arccosh(max_growth) / np.arccosh(xval(dmin, aa, B)))
-        if growth is not None:        # degree from the amplification of the nearest state over the cut
-            m = int(np.clip(min(caps) * np.log(growth) / np.log(max_growth), 10, degree_max // 2))
+        rational = filter_kind == "rational"
+        if filter_kind not in ("polynomial", "rational"):
+            raise ValueError(f"unknown filter_kind {filter_kind!r}; known: polynomial, rational")
+        if rational and device.name != "cpu":
+            raise ValueError("the rational filter (sparse LU) runs on the CPU only; use filter_kind='polynomial'")
+        m_min = 2 if rational else 10
+        if rational:
+            each_sector(lambda sec: sec.factorise(sigma))
+            info.lu_nnz = {str(s.name): s.lu_nnz for s in sectors}
+            emin = emax = float("nan")
+            info.times["factorise"] = time.perf_counter() - t0
         else:
-            m = int(np.clip(min(max(degs), min(caps)), 10, degree_max // 2))
-        if m_fixed:
-            m = m_fixed
-        # --- the needed levels do not fit in the converged part: grow the blocks ------------------------
-        # (the sector that limits the radius has converged all but its guard)
-        # or the radius has stopped growing (a near-degenerate cluster straddles the subspace edge)
-        lim = min(sectors, key=lambda s: s.radius)
-        stagnant = stagnant + 1 if radius <= last_radius * (1 + 1e-6) else 0
-        last_radius = max(last_radius, radius)
-        if np.sum(lim.res <= tol_found) >= len(lim.ritz) - guard * per_doublet or stagnant >= 2:
-            lim.grow(2)
-            stagnant = 0
-            info.blocks["grown"] = info.blocks.get("grown", 0) + 2
+            if bounds is None:
+                bounds = spectrum_bounds(H)
+                info.matvecs += 40
+            emin, emax = map(float, bounds)
+            info.times["bounds"] = time.perf_counter() - t0
+
+        def Bof(sig):
+            return max((emax - sig) ** 2, (emin - sig) ** 2)
+
+        def xval(d, aa, BB):
+            """Argument of T_m at a state at distance d from sigma, for the cut at distance aa."""
+            if rational:
+                return 2 * aa * aa / (d * d) - 1
+            return (aa * aa + BB - 2 * d * d) / (BB - aa * aa)
+
+        # --- first pass: states within half_gap + first_window of sigma are amplified ------------------
+        B = Bof(sigma)
+        a0 = half_gap + first_window
+        a = {s.name: a0 for s in sectors}
+        m = np.arccosh(1 / first_rho) / np.arccosh(xval(half_gap + first_window / 3, a0, B))
+        m_cap = np.arccosh(max_growth) / np.arccosh(xval(half_gap, a0, B))
+        m = int(np.clip(min(m, m_cap), m_min, degree_max // 2))
+        result = None
+        hg_eff, one_sided = half_gap, 0
+        stagnant, last_radius = 0, 0.0
+        for it in range(max_iter):
+            t0 = time.perf_counter()
+            def filter_and_project(sec):
+                Q, used = sec.filter_krylov(sigma, a[sec.name], B, m, depth)
+                sec.rayleigh_ritz(Q, sigma, sec.b * per_doublet)
+                return used
+
+            m_used = each_sector(filter_and_project)[0]
+            info.degrees.append(2 * m_used)
+            # bounds check: a Ritz value outside [emin, emax] means the filter amplified it
+            allr = np.concatenate([s.all_ritz for s in sectors])
+            if not rational and (allr.min() < emin or allr.max() > emax):
+                span = emax - emin
+                emin, emax = min(emin, allr.min() - 0.02 * span), max(emax, allr.max() + 0.02 * span)
+                info.history.append(dict(it=it, widened_bounds=(emin, emax)))
+            ritz = np.concatenate([s.ritz for s in sectors])
+            res = np.concatenate([s.res for s in sectors])
+            radius = np.inf
+            for s in sectors:
+                bad = s.res > tol_found
+                s.radius = s.dist[bad].min() if bad.any() else s.dist.max() * (1 + 1e-12)
+                radius = min(radius, s.radius)
+            result = _select(ritz, res, sigma, n_each, tol, tol_found, deg_tol, radius)
+            info.history.append(dict(it=it, degree=2 * m, sigma=sigma, radius=float(radius),
+                                     a={str(k): float(v) for k, v in a.items()},
+                                     time=time.perf_counter() - t0))
+            if verbose:
+                near = np.sort(ritz[np.argsort(np.abs(ritz - sigma))[:12]])
+                print(f"[it {it}] deg {2 * m} sigma {sigma:.4f} a {[round(float(v), 4) for v in a.values()]} "
+                      f"radius {radius:.4f} res(first 4 per sector) "
+                      f"{[float(np.max(s.res[:4])) for s in sectors]} near {np.round(near, 4)}", flush=True)
+            if result is not None:
+                break
+            # --- re-centre sigma between the best edge estimates ------------------------------------------
+            conv = res < 1e-3
+            below, above = ritz[conv & (ritz < sigma)], ritz[conv & (ritz > sigma)]
+            new_sigma = sigma
+            if below.size and above.size:
+                # balance the two edges; the rational filter refactorises only for a shift of
+                # more than 5 % of the gap
+                new_sigma = 0.5 * (below.max() + above.min())
+                if rational and abs(new_sigma - sigma) < 0.05 * (above.min() - below.max()):
+                    new_sigma = sigma
+            elif it >= 1 and (below.size or above.size):
+                # only one side seen: sigma sits too close to that band edge; move it to hg_eff beyond
+                # the edge found (inside the gap while hg_eff underestimates the half-gap); hg_eff grows
+                # by 25% each time this repeats
+                one_sided += 1
+                if one_sided % 3 == 0:
+                    hg_eff *= 1.25
+                new_sigma = below.max() + hg_eff if below.size else above.min() - hg_eff
+            if below.size and above.size:
+                one_sided = 0
+            if new_sigma != sigma:
+                sigma = new_sigma
+                for s in sectors:   # distances relative to the new sigma
+                    s.dist = np.sqrt((s.ritz - sigma) ** 2 + s.res ** 2)
+                if rational:
+                    each_sector(lambda sec: sec.factorise(sigma))
+                info.history.append(dict(it=it, moved_sigma=sigma))
+            B = Bof(sigma)
+            # --- cut and degree per sector ------------------------------------------------------------------
+            degs, caps = [], []
+            for s in sectors:
+                d = np.sort(s.dist)
+                aa = max(s.a_fold, d[-1] * (1 + 1e-9))
+                if s.fresh:       # vectors added at the last growth are barely filtered yet: their large
+                    # distances would widen the window and collapse the degree; widen by at most 25 %
+                    aa = min(aa, 1.25 * a[s.name])
+                    s.fresh = False
+                a[s.name] = aa
+                dw = d[max(len(d) - guard * per_doublet - 1, 0)]      # outermost non-guard pair
+                dw = min(dw, 0.999 * aa)
+                degs.append(np.arccosh(1.0 / rho) / np.arccosh(xval(dw, aa, B)))
+                dmin = min(max(d[0], half_gap * 0.0), 0.999 * aa)
+                caps.append(np.arccosh(max_growth) / np.arccosh(xval(dmin, aa, B)))
+            if growth is not None:        # degree from the amplification of the nearest state over the cut
+                m = int(np.clip(min(caps) * np.log(growth) / np.log(max_growth), m_min, degree_max // 2))
+            else:
+                m = int(np.clip(min(max(degs), min(caps)), m_min, degree_max // 2))
+            if m_fixed:
+                m = m_fixed
+            # --- the needed levels do not fit in the converged part: grow the blocks ------------------------
+            # (the sector that limits the radius has converged all but its guard)
+            # or the radius has stopped growing (a near-degenerate cluster straddles the subspace edge)
+            lim = min(sectors, key=lambda s: s.radius)
+            stagnant = stagnant + 1 if radius <= last_radius * (1 + 1e-6) else 0
+            last_radius = max(last_radius, radius)
+            if np.sum(lim.res <= tol_found) >= len(lim.ritz) - guard * per_doublet or stagnant >= 2:
+                lim.grow(2)
+                stagnant = 0
+                info.blocks["grown"] = info.blocks.get("grown", 0) + 2
+    finally:
+        if pool:
+            pool.shutdown()
     info.iterations = sum(1 for h in info.history if "degree" in h)
     info.sigma = sigma
     info.bounds = (emin, emax)
+    for s in sectors:
+        s.lu = None
     info.sector_matvecs = {str(s.name): s.matvecs for s in sectors}
     info.matvecs += sum(s.matvecs * s.weight for s in sectors)
     info.blocks.update({str(s.name): s.b for s in sectors})
@@ -525,8 +562,7 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     Zs, Es = [], []
     for k, s in enumerate(sectors):
         sel = result[(result >= offsets[k]) & (result < offsets[k + 1])] - offsets[k]
-        Q = sectors_Q[s.name]
-        Zs.append(s.Z[:, sel] if Q is None else Q @ s.Z[:, sel])
+        Zs.append(blocks[k].to_full(s.Z[:, sel]))
         Es.append(s.ritz[sel])
     Z = np.hstack(Zs)
     E = np.concatenate(Es)

@@ -11,7 +11,7 @@ import pytest
 
 from comparisons.bulk_curve import bulk_curve
 from comparisons.cli import main
-from comparisons.compare import redraw, run_comparison
+from comparisons.compare import redraw
 from comparisons.figures import g_vs_energy_figure, gx_figure, residual_figure
 from comparisons.measured import COLUMNS, load_measurements
 from comparisons.metrics import curve_metrics, measured_points, metrics_markdown

@@ -221,6 +221,6 @@ def write_refit(result: RefitResult, path: str | Path, config_path: str | Path |
               + (f" from {config_path}" if config_path else "") + ".\n"
               "# Fitted or set values carry source = \"landeg\"; untouched values keep their original source.\n"
               "#\n# " + result.table().replace("\n", "\n# ") + "\n")
-    notes = {p: f"set by this project, held fixed during the refit" for p in result.fixed}
+    notes = {p: "set by this project, held fixed during the refit" for p in result.fixed}
     notes.update({p: f"fitted by this project's refit (start {c['start']:.4f})" for p, c in result.changes.items()})
     return atomic_write_text(path, to_toml(result.params, header=header, notes=notes))
