@@ -235,7 +235,11 @@ class _Sector:
         """SuperLU factors of A - sigma, minimum-degree ordering on A + A^H (H is structurally
         symmetric; SuperLU's default COLAMD fills the factor ~8x more on these matrices)."""
         shifted = (self.A - sigma * sp.identity(self.n, format="csr")).tocsc()
-        self.lu = spla.splu(shifted, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
+        try:
+            self.lu = spla.splu(shifted, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
+        except RuntimeError as exc:     # SuperLU: "Factor is exactly singular"
+            raise NotConvergedError(f"H - sigma cannot be factorised at sigma = {sigma:.6f} eV ({exc}): sigma is an "
+                                    "eigenvalue, not inside a clean gap") from None
         self.lu_nnz = int(self.lu.L.nnz + self.lu.U.nnz)
 
     def rational_filter(self, a, m):

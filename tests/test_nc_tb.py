@@ -8,7 +8,7 @@ import scipy.sparse as sps
 
 from confinement.doublets import finite_field_g, first_order_g
 from confinement.eigensolver import solve_band_edges
-from confinement.errors import ParameterError
+from confinement.errors import ConvergenceError, ParameterError
 from tightbinding.bulk import bulk_tb
 from tightbinding.crystal import Crystal
 from tightbinding.nanocrystal import build_nanocrystal, make_shape, nanocrystal_gfactors
@@ -121,6 +121,10 @@ def test_bad_input(crystal):
     bad = sps.csr_matrix(np.array([[0.0, 1.0], [0.5, 1.0]]))
     with pytest.raises(ParameterError, match="not Hermitian"):
         solve_band_edges(bad, 0.5, 1, 1)
+    # σ on an eigenvalue (no gap there): the factorisation of H − σ fails and says why
+    levels = np.repeat(np.r_[np.linspace(-5, -1, 150), 0.0, np.linspace(1, 5, 149)], 2)
+    with pytest.raises(ConvergenceError, match="sigma is an eigenvalue"):
+        solve_band_edges(sps.diags(levels).tocsr().astype(complex), 0.0, 2, 2, solver="shift-invert", half_gap=0.5)
 
 
 def test_finite_passivation_shift_converges_to_the_decoupled_limit(crystal):
