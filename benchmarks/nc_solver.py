@@ -34,7 +34,8 @@ if records:
     from comparisons.io import write_json
     write_json(Path(records) / f"point_N{n}.json", r)
 print(json.dumps({"N": n, "solver": solver, "edge_nm": r["edge_nm"], "n": r["n_orbitals"], "wall_s": wall,
-                  "solve_s": r["solver_seconds"], "threads": r["solver_info"].get("threads", 1), "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "solve_s": r["solver_seconds"], "threads": r["solver_info"].get("threads", 1),
+                  "calls": r["solver_info"].get("calls", 1), "k": r["solver_info"].get("k"), "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "g_e": r["g_e"], "g_h": r["g_h"], "E_gap": r["E_gap"], "residual": r["residual_max"]}))
 """
 
@@ -52,7 +53,7 @@ def run(n: int, solver: str, timeout: float, records: str = "") -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[6, 13, 19, 25])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[6, 13, 19, 25])
     parser.add_argument("--baseline", type=int, nargs="*", default=[6])
     parser.add_argument("--solver", default="filtered")
     parser.add_argument("--baseline-solver", default="arpack",
@@ -72,7 +73,8 @@ def main() -> None:
             ratio = f"{base[r['N']]['wall_s'] / r['wall_s']:.1f}x faster"
         print(f"{r['N']:>3} {r.get('edge_nm', float('nan')):7.2f} {r.get('n', 0):>9} {r['solver']:>12} {r.get('threads', 1):>3} "
               f"{r['wall_s']:8.1f} {r.get('peak_MB', float('nan')):8.0f} {r.get('g_e', float('nan')):7.3f} "
-              f"{r.get('g_h', float('nan')):7.3f} {ratio:>16} {r.get('note', '')}")
+              f"{r.get('g_h', float('nan')):7.3f} {ratio:>16} {r.get('note', '')}"
+              + (f" (eigsh calls: {r['calls']}, last k = {r['k']})" if r.get("k") else ""))
 
 
 if __name__ == "__main__":
