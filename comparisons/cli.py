@@ -23,7 +23,8 @@ from confinement.errors import LandegError, ParameterError
 from .io import to_json
 
 _UNITS = {"Eg": "eV", "Eg_M": "eV", "Delta": "eV", "Ep": "eV", "m_e": "m0", "m_h": "m0", "edge_nm": "nm",
-          "E_vb": "eV", "E_cb": "eV", "E_gap": "eV", "E_transition": "eV", "seconds": "s"}
+          "E_vb": "eV", "E_cb": "eV", "E_gap": "eV", "E_transition": "eV", "seconds": "s",
+          "levels_below": "eV", "levels_above": "eV"}
 
 
 def _print_record(record: dict, keys: Sequence[str], title: str, as_json: bool) -> None:
@@ -33,7 +34,10 @@ def _print_record(record: dict, keys: Sequence[str], title: str, as_json: bool) 
     print(title)
     for key in keys:
         value = record[key]
-        text = f"{value:d}" if isinstance(value, int) else f"{value: .4f}"
+        if isinstance(value, (list, tuple)):
+            text = " ".join(f"{v: .4f}" for v in value)
+        else:
+            text = f"{value:d}" if isinstance(value, int) else f"{value: .4f}"
         print(f"  {key:18s} {text} {_UNITS.get(key, '')}".rstrip())
 
 
@@ -240,6 +244,8 @@ def _nc(args: argparse.Namespace) -> int:
 
         if args.shape != "cube":
             raise ParameterError("a size series (several --n-pb values) is defined for cubes")
+        if args.extra_states:
+            raise ParameterError("--extra-states applies to one nanocrystal, not to a size series")
         out = Path(args.out or f"results/nc_series_{crystal.params.name}")
         paths, _ = run_tb_size_series(args.params, sizes, out, shells=_shells(args.shells),
                                       passivation=not args.no_passivation, passivation_shift=args.passivation_shift,
@@ -251,9 +257,10 @@ def _nc(args: argparse.Namespace) -> int:
     record = nanocrystal_gfactors(crystal, shape, passivation=not args.no_passivation,
                                   passivation_shift=args.passivation_shift, solver=args.solver,
                                   finite_field_T=None if args.no_finite_field else args.field,
-                                  epsilon=args.epsilon)
+                                  epsilon=args.epsilon, n_extra=args.extra_states)
     keys = ["edge_nm", "n_orbitals", "E_vb", "E_cb", "E_gap", "E_transition", "g_e", "g_h", "g_X", "surface_weight_cb",
-            "surface_weight_vb", "seconds"] + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else [])
+            "surface_weight_vb", "seconds"] + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else []) \
+        + (["levels_below", "levels_above"] if args.extra_states else [])
     _print_record(record, keys, f"{args.shape} nanocrystal, {crystal.params.name}, solver {record['solver']}", args.json)
     for warning in record["warnings"]:
         print(f"landeg nc: warning: {warning}", file=sys.stderr)
@@ -263,7 +270,7 @@ def _nc(args: argparse.Namespace) -> int:
 #: Options of `landeg nc` that belong to one model only, with their defaults.
 _KP_ONLY = {"material": "CsPbI3", "edge_nm": None, "grid_nm": None, "n_radial": 30}
 _TB_ONLY = {"params": "CsPbI3-N21-exp", "shells": None, "n_pb": None, "out": None, "diameter_nm": None,
-            "no_passivation": False, "passivation_shift": float("inf")}
+            "no_passivation": False, "passivation_shift": float("inf"), "extra_states": 0}
 
 
 def _refuse_options_of_the_other_model(args: argparse.Namespace) -> None:
@@ -374,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     nc.add_argument("--passivation-shift", type=float, default=float("inf"), metavar="EV",
                     help="tb: energy shift of dangling orbitals in eV; 'inf' (default) decouples them exactly "
                          "(the infinite-shift limit, docs/nc.md)")
+    nc.add_argument("--extra-states", type=int, default=0, metavar="K",
+                    help="tb: also converge K states beyond the band-edge doublet and the next state on each side "
+                         "(printed as levels_below/levels_above, eV, nearest the gap first; default: 0)")
     nc.add_argument("--solver", default="auto", choices=["auto", "dense", "shift-invert", "arpack", "filtered", "gpu"],
                     help="eigen-solver strategy: auto, dense, shift-invert, arpack, filtered, gpu (default: auto; docs/nc.md)")
     nc.add_argument("--field", type=float, default=1.0, metavar="T", help="field of the finite-field check in T (default: 1)")

@@ -134,6 +134,27 @@ def test_nc_refuses_options_of_the_other_model(capsys):
     assert "--grid-nm belong(s) to --model kp" in capsys.readouterr().err
 
 
+def test_nc_extra_states_match_dense_diagonalisation(capsys):
+    """`--extra-states 2`: 5 states per side, nearest the gap first, equal to the full spectrum of
+    the same cube around the bulk mid-gap (1e-8 eV); a negative count is refused."""
+    import numpy as np
+
+    from tightbinding.bulk import bulk_tb
+    from tightbinding.crystal import Crystal
+    from tightbinding.nanocrystal import build_nanocrystal, make_shape
+    from tightbinding.parameters import load_tb_parameters
+
+    out = _json(capsys, ["nc", "--n-pb", "2", "--extra-states", "2", "--no-finite-field", "--json"])
+    crystal = Crystal(load_tb_parameters("CsPbI3-N21-exp"))
+    bulk = bulk_tb(crystal)
+    e = np.linalg.eigvalsh(build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=2)).hamiltonian.toarray())
+    sigma = bulk.E_vbm + bulk.Eg / 2
+    np.testing.assert_allclose(out["levels_below"], e[e < sigma][::-1][:5], atol=1e-8)
+    np.testing.assert_allclose(out["levels_above"], e[e > sigma][:5], atol=1e-8)
+    assert main(["nc", "--n-pb", "2", "--extra-states", "-1"]) == 2
+    assert "must be an integer >= 0" in capsys.readouterr().err
+
+
 def test_nc_size_series_runs_through_the_sweep_runner(tmp_path, capsys):
     """`landeg nc --n-pb 2:3` is a one-model run: results.csv, cache, figure; a re-run is all cached."""
     import json
