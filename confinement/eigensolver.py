@@ -6,7 +6,7 @@ Strategy layer (``solver=``):
 - ``"shift-invert"``: the filtered solver's driver with a rational filter in (H − σ)⁻²: one
   SuperLU factorisation of H − σ per parity block, minimum-degree ordering on H + Hᴴ (≈ 8× less
   fill than SuperLU's default COLAMD). Same completeness logic as ``filtered`` (four-fold levels
-  come out whole); measured on par with ``filtered`` at 4–8 nm, more memory (docs/performance.md).
+  come out whole); measured 1.6–2.6× slower than ``filtered`` at 4–8 nm, more memory (docs/performance.md).
 - ``"arpack"``: pybinding's ``solver.arpack`` call, ``eigsh(H, k, sigma)`` (the k states nearest σ);
   the benchmark baseline of ``benchmarks/nc_solver.py``.
 - ``"filtered"``: Chebyshev-filtered subspace iteration on the folded spectrum with inversion
