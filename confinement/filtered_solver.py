@@ -391,6 +391,11 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     if half_gap <= 0:
         raise ValueError("e_cbm_guess must exceed e_vbm_guess")
     tol_found = max(tol_found, tol)
+    if filter_kind not in ("polynomial", "rational"):
+        raise ValueError(f"unknown filter_kind {filter_kind!r}; known: polynomial, rational")
+    rational = filter_kind == "rational"
+    if rational and device.name != "cpu":
+        raise ValueError("the rational filter (sparse LU) runs on the CPU only; use filter_kind='polynomial'")
 
     # --- symmetry blocks (each symmetry checked numerically first) --------------------------------
     t0 = time.perf_counter()
@@ -418,11 +423,6 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     try:
         # --- rational filter: one LU per block; polynomial filter: spectrum bounds ---------------------
         t0 = time.perf_counter()
-        rational = filter_kind == "rational"
-        if filter_kind not in ("polynomial", "rational"):
-            raise ValueError(f"unknown filter_kind {filter_kind!r}; known: polynomial, rational")
-        if rational and device.name != "cpu":
-            raise ValueError("the rational filter (sparse LU) runs on the CPU only; use filter_kind='polynomial'")
         m_min = 2 if rational else 10
         if rational:
             each_sector(lambda sec: sec.factorise(sigma))
