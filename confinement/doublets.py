@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .eigensolver import solve_band_edges
-from .errors import PhysicsCheckError
+from .errors import ParameterError, PhysicsCheckError
 from .gfactor import GTensor, g_tensor
 from .magnetic import hamiltonian_in_field, peierls_derivative
 from .system import FiniteSystem
@@ -72,6 +72,8 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
     """
     import time
 
+    if isinstance(n_extra, bool) or not isinstance(n_extra, (int, np.integer)) or n_extra < 0:
+        raise ParameterError(f"n_extra (further states per side) must be an integer >= 0, got {n_extra!r}")
     start = time.perf_counter()
     n = 3 + n_extra
     states = solve_band_edges(system.hamiltonian, sigma, n, n, solver=solver, tol=tol,

@@ -197,8 +197,6 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
 
     from .bulk import bulk_tb
 
-    if isinstance(n_extra, bool) or not isinstance(n_extra, (int, np.integer)) or n_extra < 0:
-        raise ParameterError(f"n_extra (further states per side) must be an integer >= 0, got {n_extra!r}")
     start = time.perf_counter()
     bulk = bulk_tb(crystal)
     sigma = bulk.E_vbm + bulk.Eg / 2
