@@ -33,9 +33,11 @@ def first_order_g(system: FiniteSystem, states: np.ndarray, gauge_origin: np.nda
     return g_tensor(zeeman, ang, atol=1e-7)
 
 
-def solver_hints(system: FiniteSystem, half_gap: float | None, *, kramers: bool = True) -> dict:
-    """Symmetry and gap hints for the eigen-solver: inversion parity of the system, Kramers, half-gap."""
-    return {"parity": system.inversion(), "kramers": kramers, "half_gap": half_gap}
+def solver_hints(system: FiniteSystem, half_gap: float | None, *, kramers: bool = True, rotation: bool = True) -> dict:
+    """Symmetry and gap hints for the eigen-solver: inversion parity and C4z rotation of the system
+    (``rotation=False``: without it, e.g. for a field not along z), Kramers, half-gap."""
+    return {"parity": system.inversion(), "rotation": system.rotation_c4z() if rotation else None,
+            "kramers": kramers, "half_gap": half_gap}
 
 
 def finite_field_g(system: FiniteSystem, sigma: float, side: str, *, field_T: float = 1.0,
@@ -47,7 +49,9 @@ def finite_field_g(system: FiniteSystem, sigma: float, side: str, *, field_T: fl
     """
     n_hat = np.asarray(direction, float) / np.linalg.norm(direction)
     h = hamiltonian_in_field(system, field_T * n_hat, gauge_origin)
-    hints = solver_hints(system, half_gap, kramers=False) if gauge_origin is None else {"half_gap": half_gap, "kramers": False}
+    along_z = bool(np.allclose(n_hat[:2], 0.0))          # a field along z keeps the C4z rotation
+    hints = (solver_hints(system, half_gap, kramers=False, rotation=along_z) if gauge_origin is None
+             else {"half_gap": half_gap, "kramers": False})
     states = solve_band_edges(h, sigma, 2, 2, solver=solver, tol=tol, **hints)
     energies, vectors = ((states.below, states.vectors_below) if side == "below"
                          else (states.above, states.vectors_above))

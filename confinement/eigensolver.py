@@ -3,20 +3,22 @@
 Strategy layer (``solver=``):
 
 - ``"dense"``: LAPACK on the full matrix; robust reference for small systems (n ≲ 1000 in ``auto``).
-- ``"shift-invert"``: the filtered solver's driver with a rational filter in (H − σ)⁻²: one
-  SuperLU factorisation of H − σ per parity block, minimum-degree ordering on H + Hᴴ (≈ 8× less
-  fill than SuperLU's default COLAMD). Same completeness logic as ``filtered`` (four-fold levels
-  come out whole); measured 1.6–2.6× slower than ``filtered`` at 4–8 nm, more memory (docs/performance.md).
+- ``"shift-invert"``: spectrum slicing in the symmetry blocks (:mod:`confinement.slicing`): with
+  the C4z rotation, inversion and time reversal of a cubic NC, four blocks of n/8, each solved by
+  ARPACK on one sparse LDLᴴ of A − σ (minimum-degree ordering on A + Aᴴ); the completeness of
+  the returned levels is certified by Sylvester inertia counts. The fast path up to
+  SLICING_LIMIT (its factor fill grows faster than the filter's cost; docs/performance.md);
+  needs blocks free of Kramers degeneracy (the ``rotation`` hint, or ``kramers=False``).
 - ``"arpack"``: pybinding's ``solver.arpack`` call, ``eigsh(H, k, sigma)`` (the k states nearest σ);
   the benchmark baseline of ``benchmarks/nc_solver.py``.
-- ``"filtered"``: Chebyshev-filtered subspace iteration on the folded spectrum with inversion
-  parity and Kramers symmetry (:mod:`confinement.filtered_solver`); no factorisation, memory
-  O(n·block); the fast path for large systems (chosen from measurements, docs/performance.md).
-  The two parity blocks run side by side on two threads (``LANDEG_THREADS`` caps them).
+- ``"filtered"``: Chebyshev-filtered subspace iteration on the folded spectrum in the same
+  symmetry blocks (:mod:`confinement.filtered_solver`); no factorisation, memory O(n·block); the
+  fast path for large systems. The blocks run side by side on threads (``LANDEG_THREADS`` caps them).
 - ``"gpu"``: the filtered solver with its Chebyshev filter on a GPU through CuPy
   (:mod:`confinement.array_backend`); needs CuPy and a CUDA device, never imported otherwise.
-- ``"auto"``: dense for n ≤ DENSE_LIMIT, otherwise gpu if CuPy sees a GPU (and LANDEG_GPU is
-  not 0), else filtered.
+- ``"auto"``: dense for n ≤ DENSE_LIMIT, shift-invert for n ≤ SLICING_LIMIT (when its blocks are
+  free of Kramers degeneracy), otherwise gpu if CuPy sees a GPU (and LANDEG_GPU is not 0), else
+  filtered.
 
 Every path returns orthonormal vectors, orthonormalises degenerate (Kramers) pairs, checks the
 residual ‖Hv − Ev‖ of every returned pair and raises :class:`ConvergenceError` with the residuals
@@ -39,6 +41,10 @@ from .errors import ConvergenceError, ParameterError
 #: alike). Measured on one core: TB cube n = 880 dense 0.7 s / filtered 1.0 s, n = 2700 dense 28 s /
 #: filtered 0.5 s; k·p grid cube n = 2744 dense ~40 s / filtered 1.2 s.
 DENSE_LIMIT = 1000
+#: Largest dimension for which ``auto`` uses ``shift-invert`` (spectrum slicing). Measured on this
+#: 2-core machine (CsPbI3 cubes, solve only): n = 44 800 shift-invert 1.37 s / filtered 1.69 s,
+#: n = 86 000 3.2 s / 2.6 s, n = 185 900 12.6 s / 7.4 s (docs/performance.md).
+SLICING_LIMIT = 60000
 
 
 @dataclass(frozen=True)
@@ -99,11 +105,19 @@ def _dense(h, sigma: float, n_below: int, n_above: int, **_) -> tuple[np.ndarray
 
 
 def _shift_invert(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *, half_gap: float | None = None,
-                  parity=None, kramers: bool = True, **_):
-    """Chebyshev-filtered subspace iteration with a rational filter in (H − σ)⁻²: one sparse LU of
-    H − σ per symmetry block, minimum-degree ordering (``confinement.filtered_solver``)."""
-    return _filtered(h, sigma, n_below, n_above, tol, half_gap=half_gap, parity=parity, kramers=kramers,
-                     filter_kind="rational")
+                  parity=None, kramers: bool = True, rotation=None, **_):
+    """Shift-invert Lanczos (ARPACK on one sparse LDLᴴ of H − σ) in every symmetry block, the
+    completeness certified by Sylvester inertia (``confinement.slicing``)."""
+    from .slicing import sliced_band_edges
+
+    info: dict = {}
+    e, v, _ = sliced_band_edges(h, sigma, n_each=max(-(-n_below // 2), -(-n_above // 2)), tol=tol, parity=parity,
+                                kramers=kramers, rotation=rotation, info=info)
+    if half_gap and e[e > sigma].min() - e[e < sigma].max() < half_gap:
+        raise ConvergenceError(f"the states nearest σ = {sigma:.4f} eV are only {e[e > sigma].min() - e[e < sigma].max():.4f} "
+                               f"eV apart (less than half the guessed gap {2 * half_gap:.4f} eV): σ is not in a clean gap "
+                               "(in-gap surface or defect states?)")
+    return e, v, info
 
 
 def _arpack(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **_):
@@ -122,11 +136,11 @@ def _arpack(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **_
 
 
 def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *, half_gap: float | None = None,
-              parity=None, kramers: bool = True, backend=None, filter_kind: str = "polynomial", **_):
+              parity=None, kramers: bool = True, rotation=None, backend=None, **_):
     """Chebyshev-filtered subspace iteration on the folded spectrum (``confinement.filtered_solver``).
 
-    Needs no factorisation (memory O(n·block)); uses inversion parity and Kramers symmetry when
-    supplied/valid. ``half_gap``: a lower bound of the distance from σ to the band edges (the bulk
+    Needs no factorisation (memory O(n·block)); uses inversion parity, the C4z rotation
+    (``rotation``, a :class:`confinement.symmetry.SiteSymmetry`) and Kramers symmetry when supplied. ``half_gap``: a lower bound of the distance from σ to the band edges (the bulk
     half-gap for a σ at the bulk mid-gap). ``backend``: where the filter runs (None: CPU).
     """
     from .filtered_solver import SolverInfo, band_edge_states
@@ -136,7 +150,7 @@ def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *
     n_each = max(-(-n_below // 2), -(-n_above // 2))
     try:
         e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
-                                   kramers=kramers, info=info, backend=backend, filter_kind=filter_kind)
+                                   kramers=kramers, rotation=rotation, info=info, backend=backend)
     except ConvergenceError as exc:
         if half_gap:
             raise
@@ -144,8 +158,7 @@ def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *
                                "bound of the distance from sigma to the band edges (e.g. the bulk half-gap "
                                "for sigma at the bulk mid-gap)") from None
     return e, v, {"iterations": info.iterations, "matvecs": float(info.matvecs), "sigma_final": info.sigma,
-                  "degrees": info.degrees, "backend": info.backend, "filter": filter_kind, "threads": info.threads,
-                  **({"lu_nnz": info.lu_nnz} if info.lu_nnz else {})}
+                  "degrees": info.degrees, "backend": info.backend, "threads": info.threads}
 
 
 def _gpu(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **hints):
@@ -168,10 +181,14 @@ def register_solver(name: str, function: Callable) -> None:
     SOLVERS[name] = function
 
 
-def choose_solver(n: int) -> str:
-    """The strategy ``auto`` picks for dimension ``n``."""
+def choose_solver(n: int, hints: dict | None = None) -> str:
+    """The strategy ``auto`` picks for dimension ``n`` and the solver ``hints`` (shift-invert needs
+    blocks free of Kramers degeneracy: the C4z ``rotation`` hint, or ``kramers=False``)."""
+    hints = hints or {}
     if n <= DENSE_LIMIT:
         return "dense"
+    if n <= SLICING_LIMIT and (hints.get("rotation") is not None or hints.get("kramers") is False):
+        return "shift-invert"
     from .array_backend import gpu_available
 
     return "gpu" if gpu_available() else "filtered"
@@ -188,7 +205,7 @@ def solve_band_edges(h, sigma: float, n_below: int = 2, n_above: int = 2, *, sol
     if n_below < 1 or n_above < 1:
         raise ParameterError("ask for at least one state on each side of the gap")
     check_hermitian(h)
-    name = choose_solver(h.shape[0]) if solver == "auto" else solver
+    name = choose_solver(h.shape[0], hints) if solver == "auto" else solver
     if name not in SOLVERS:
         raise ParameterError(f"unknown solver {name!r}; available: auto, {', '.join(SOLVERS)}")
     start = time.perf_counter()

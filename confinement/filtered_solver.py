@@ -19,12 +19,6 @@ free of extra filter work), keep the Ritz vectors nearest sigma (ordered by ||(H
 which is immune to spurious in-gap Ritz values), adapt a (folded Ritz bound), degree and sigma
 (re-centred in the gap once both edges are seen).  No factorisation: memory is O(n * block).
 
-Rational filter (filter_kind='rational', the 'shift-invert' strategy): the same iteration with
-p = T_m(2 a^2 S^2 - 1), S = (H - sigma)^-1 applied through one sparse LU per symmetry block (two
-triangular solves per S).  It maps the states at distance >= a onto [-1, 1] whatever the width of
-the spectrum, so the degree is small (~10-30), but each step costs a factorised solve instead of a
-sparse product; sigma is re-centred (and refactorised) only for shifts above 5 % of the gap.
-
 Threads: the symmetry blocks are filtered side by side (the sparse kernels release the GIL);
 see solver_threads.
 
@@ -58,10 +52,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from .array_backend import ArrayBackend, get_backend
-from .symmetry import symmetry_sectors
+from .symmetry import kramers_matrix, symmetry_sectors
 from .errors import ConvergenceError as NotConvergedError  # one error type for every solver
 
 __all__ = ["band_edge_states", "NotConvergedError", "spectrum_bounds", "SolverInfo"]
@@ -82,7 +75,6 @@ class SolverInfo:
     history: list = field(default_factory=list)
     backend: str = "cpu"
     threads: int = 1
-    lu_nnz: dict = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -162,8 +154,10 @@ def _pick_one_per_doublet(K, keep):
 # ----------------------------------------------------------------------------------------------
 
 class _Sector:
-    def __init__(self, name, A, J, weight, b, rng, backend: ArrayBackend):
+    def __init__(self, name, A, J, weight, b, rng, backend: ArrayBackend, partner: bool = False):
         self.name, self.A, self.J, self.weight, self.b = name, A, J, weight, b
+        self.partner = partner      # every state stands for a doublet (its partner is in an unsolved block)
+        self.per = 2 if J is not None else 1        # Ritz pairs kept per filtered vector
         self.backend = backend
         self.n = A.shape[0]
         self.matvecs = 0
@@ -173,8 +167,6 @@ class _Sector:
         self.ritz = self.res = self.dist = None
         self.a = None
         self.fresh = False
-        self.lu = None          # LU of A - sigma for the rational filter
-        self.lu_nnz = 0
 
     def _random(self, k):
         return self.rng.standard_normal((self.n, k)) + 1j * self.rng.standard_normal((self.n, k))
@@ -231,41 +223,14 @@ class _Sector:
         self.matvecs += 2 * m * k
         return np.ascontiguousarray(dev.to_host(W1))
 
-    def factorise(self, sigma):
-        """SuperLU factors of A - sigma, minimum-degree ordering on A + A^H (H is structurally
-        symmetric; SuperLU's default COLAMD fills the factor ~8x more on these matrices)."""
-        shifted = (self.A - sigma * sp.identity(self.n, format="csr")).tocsc()
-        try:
-            self.lu = spla.splu(shifted, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
-        except RuntimeError as exc:     # SuperLU: "Factor is exactly singular"
-            raise NotConvergedError(f"H - sigma cannot be factorised at sigma = {sigma:.6f} eV ({exc}): sigma is an "
-                                    "eigenvalue, not inside a clean gap") from None
-        self.lu_nnz = int(self.lu.L.nnz + self.lu.U.nnz)
-
-    def rational_filter(self, a, m):
-        """p(S^2) V with S = (A - sigma)^-1 (from the LU) and p = T_m(2 a^2 x - 1), which maps the
-        unwanted range [0, 1/a^2] (states at distance >= a) onto [-1, 1]: two solves per step."""
-        def l_of_f(W):
-            return 2.0 * a * a * self.lu.solve(self.lu.solve(W)) - W
-
-        W0 = np.ascontiguousarray(self.V, dtype=np.complex128)
-        W1 = l_of_f(W0)
-        for _ in range(1, m):
-            W0, W1 = W1, 2.0 * l_of_f(W1) - W0
-            s = 1.0 / np.linalg.norm(W1, axis=0)
-            W1 *= s
-            W0 *= s
-        self.matvecs += 2 * m * W0.shape[1]
-        return W1
-
     def filter_krylov(self, sigma, a, B, m, depth):
         """Blocks p(H)V, p(H)^2 V, ... (depth of them, each of degree m/depth, re-orthonormalised
         in between), Theta images included, orthogonalised against the kept Ritz vectors."""
-        mj = max(1 if self.lu is not None else 2, int(np.ceil(m / depth)))
+        mj = max(2, int(np.ceil(m / depth)))
         blocks = []
         prev = self.Z
         for j in range(depth):
-            Y = self.filter(sigma, a, B, mj) if self.lu is None else self.rational_filter(a, mj)
+            Y = self.filter(sigma, a, B, mj)
             M = np.hstack([Y, self.theta(Y)]) if self.kramers else Y
             basis = prev if not blocks else np.hstack([prev] + blocks) if prev is not None else np.hstack(blocks)
             M = _orth_against(M, basis)
@@ -319,9 +284,10 @@ def _levels(x, deg_tol):
     return np.split(np.arange(x.size), cuts) if x.size else []
 
 
-def _select(ritz, res, sigma, n_each, tol, tol_found, deg_tol, radius):
+def _select(ritz, res, mult, sigma, n_each, tol, tol_found, deg_tol, radius):
     """Indices of the answer, or None if not decidable yet.
 
+    ``mult``: states each Ritz pair stands for (2 in a block whose Kramers partners are not solved).
     Per side, from the gap outwards: whole levels until >= 2*n_each states, each with res <= tol,
     then one more found level (res <= tol_found) to prove the last level complete; everything
     used must lie inside `radius` (all states of all sectors nearer than radius are found)."""
@@ -338,18 +304,18 @@ def _select(ritz, res, sigma, n_each, tol, tol_found, deg_tol, radius):
             if np.any(res[idx[lev]] > tol):
                 return None
             take.extend(idx[lev])
-            count += len(lev)
+            count += int(mult[idx[lev]].sum())
         if not done:
             return None
         picks.extend(take)
     return np.array(picks, dtype=int)
 
 
-def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=None, kramers=True,
+def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=None, kramers=True, rotation=None,
                      bounds=None, block=None, guard=3, rho=1e-4, tol_found=1e-6, degree_max=8000,
                      max_iter=60, deg_tol=1e-6, first_window=0.8, first_rho=1e-8, max_growth=1e10,
                      depth=1, m_fixed=None, growth=1e5, min_gap_fraction=0.5, seed=0, verbose=False, info=None,
-                     backend: str | ArrayBackend | None = None, filter_kind: str = "polynomial",
+                     backend: str | ArrayBackend | None = None,
                      threads: int | None = None):
     """Eigenpairs of the n_each highest doublets below and the n_each lowest above the gap.
 
@@ -359,6 +325,7 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     n_each       : Kramers doublets per side (2*n_each states, a cut degenerate level is completed).
     tol          : absolute residual tolerance ||H v - E v|| for normalised v.
     parity       : optional (perm, sign) inversion symmetry (module doc).
+    rotation     : optional C4z site symmetry (:class:`confinement.symmetry.SiteSymmetry`, module doc).
     kramers      : use time reversal Theta = (I (x) i sigma_y) K (index 2*orbital + spin).
     bounds       : (Emin, Emax); default: 40-step Lanczos estimate.
     block        : vectors filtered per sector (default: from n_each, guard, symmetry).
@@ -373,8 +340,6 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     info         : optional SolverInfo, filled with statistics.
     backend      : where the Chebyshev filter runs: None/'cpu', 'cupy' (GPU) or an ArrayBackend
                    (:mod:`confinement.array_backend`); everything else stays on the host.
-    filter_kind  : 'polynomial' (in (H - sigma)^2, no factorisation) or 'rational' (in
-                   (H - sigma)^-2, one sparse LU per symmetry block; CPU only).
     threads      : threads working on the symmetry blocks side by side (default:
                    :func:`solver_threads`).
     Returns (energies, vectors, residuals), sorted by energy.
@@ -391,24 +356,20 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     if half_gap <= 0:
         raise ValueError("e_cbm_guess must exceed e_vbm_guess")
     tol_found = max(tol_found, tol)
-    if filter_kind not in ("polynomial", "rational"):
-        raise ValueError(f"unknown filter_kind {filter_kind!r}; known: polynomial, rational")
-    rational = filter_kind == "rational"
-    if rational and device.name != "cpu":
-        raise ValueError("the rational filter (sparse LU) runs on the CPU only; use filter_kind='polynomial'")
 
     # --- symmetry blocks (each symmetry checked numerically first) --------------------------------
     t0 = time.perf_counter()
-    blocks = symmetry_sectors(H, parity, kramers, seed=seed)
-    per_doublet = 2 if kramers else 1
+    blocks = symmetry_sectors(H, parity, kramers, rotation=rotation, seed=seed)
     nsec = len(blocks)
     # doublets needed per side: n_each, +1 to complete a 4-fold level, +1 boundary level
     need = 2 * (n_each + 2)
     b_default = (-(-need // nsec) + guard) * (1 if kramers else 2)
     sectors = []
     for i, blk in enumerate(blocks):
-        b = min(block or b_default, blk.matrix.shape[0] // (2 * per_doublet))
-        sectors.append(_Sector(blk.key, blk.matrix, blk.theta, blk.weight, b, np.random.default_rng([seed, i]), device))
+        per = 2 if blk.theta is not None else 1
+        b = min(block or b_default, blk.matrix.shape[0] // (2 * per))
+        sectors.append(_Sector(blk.key, blk.matrix, blk.theta, blk.weight, b, np.random.default_rng([seed, i]), device,
+                               partner=blk.partner))
     n_threads = solver_threads(len(sectors), threads) if device.name == "cpu" else 1   # one GPU: one stream
     pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
     info.threads = n_threads
@@ -421,28 +382,20 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     info.times["setup"] = time.perf_counter() - t0
 
     try:
-        # --- rational filter: one LU per block; polynomial filter: spectrum bounds ---------------------
+        # --- spectrum bounds --------------------------------------------------------------------------
         t0 = time.perf_counter()
-        m_min = 2 if rational else 10
-        if rational:
-            each_sector(lambda sec: sec.factorise(sigma))
-            info.lu_nnz = {str(s.name): s.lu_nnz for s in sectors}
-            emin = emax = float("nan")
-            info.times["factorise"] = time.perf_counter() - t0
-        else:
-            if bounds is None:
-                bounds = spectrum_bounds(H)
-                info.matvecs += 40
-            emin, emax = map(float, bounds)
-            info.times["bounds"] = time.perf_counter() - t0
+        m_min = 10
+        if bounds is None:
+            bounds = spectrum_bounds(H)
+            info.matvecs += 40
+        emin, emax = map(float, bounds)
+        info.times["bounds"] = time.perf_counter() - t0
 
         def Bof(sig):
             return max((emax - sig) ** 2, (emin - sig) ** 2)
 
         def xval(d, aa, BB):
             """Argument of T_m at a state at distance d from sigma, for the cut at distance aa."""
-            if rational:
-                return 2 * aa * aa / (d * d) - 1
             return (aa * aa + BB - 2 * d * d) / (BB - aa * aa)
 
         # --- first pass: states within half_gap + first_window of sigma are amplified ------------------
@@ -459,25 +412,26 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
             t0 = time.perf_counter()
             def filter_and_project(sec):
                 Q, used = sec.filter_krylov(sigma, a[sec.name], B, m, depth)
-                sec.rayleigh_ritz(Q, sigma, sec.b * per_doublet)
+                sec.rayleigh_ritz(Q, sigma, sec.b * sec.per)
                 return used
 
             m_used = each_sector(filter_and_project)[0]
             info.degrees.append(2 * m_used)
             # bounds check: a Ritz value outside [emin, emax] means the filter amplified it
             allr = np.concatenate([s.all_ritz for s in sectors])
-            if not rational and (allr.min() < emin or allr.max() > emax):
+            if (allr.min() < emin or allr.max() > emax):
                 span = emax - emin
                 emin, emax = min(emin, allr.min() - 0.02 * span), max(emax, allr.max() + 0.02 * span)
                 info.history.append(dict(it=it, widened_bounds=(emin, emax)))
             ritz = np.concatenate([s.ritz for s in sectors])
             res = np.concatenate([s.res for s in sectors])
+            mult = np.concatenate([np.full(len(s.ritz), 2 if s.partner else 1) for s in sectors])
             radius = np.inf
             for s in sectors:
                 bad = s.res > tol_found
                 s.radius = s.dist[bad].min() if bad.any() else s.dist.max() * (1 + 1e-12)
                 radius = min(radius, s.radius)
-            result = _select(ritz, res, sigma, n_each, tol, tol_found, deg_tol, radius)
+            result = _select(ritz, res, mult, sigma, n_each, tol, tol_found, deg_tol, radius)
             info.history.append(dict(it=it, degree=2 * m, sigma=sigma, radius=float(radius),
                                      a={str(k): float(v) for k, v in a.items()},
                                      time=time.perf_counter() - t0))
@@ -493,11 +447,7 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
             below, above = ritz[conv & (ritz < sigma)], ritz[conv & (ritz > sigma)]
             new_sigma = sigma
             if below.size and above.size:
-                # balance the two edges; the rational filter refactorises only for a shift of
-                # more than 5 % of the gap
-                new_sigma = 0.5 * (below.max() + above.min())
-                if rational and abs(new_sigma - sigma) < 0.05 * (above.min() - below.max()):
-                    new_sigma = sigma
+                new_sigma = 0.5 * (below.max() + above.min())       # balance the two edges
             elif it >= 1 and (below.size or above.size):
                 # only one side seen: sigma sits too close to that band edge; move it to hg_eff beyond
                 # the edge found (inside the gap while hg_eff underestimates the half-gap); hg_eff grows
@@ -512,8 +462,6 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
                 sigma = new_sigma
                 for s in sectors:   # distances relative to the new sigma
                     s.dist = np.sqrt((s.ritz - sigma) ** 2 + s.res ** 2)
-                if rational:
-                    each_sector(lambda sec: sec.factorise(sigma))
                 info.history.append(dict(it=it, moved_sigma=sigma))
             B = Bof(sigma)
             # --- cut and degree per sector ------------------------------------------------------------------
@@ -526,7 +474,7 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
                     aa = min(aa, 1.25 * a[s.name])
                     s.fresh = False
                 a[s.name] = aa
-                dw = d[max(len(d) - guard * per_doublet - 1, 0)]      # outermost non-guard pair
+                dw = d[max(len(d) - guard * s.per - 1, 0)]      # outermost non-guard pair
                 dw = min(dw, 0.999 * aa)
                 degs.append(np.arccosh(1.0 / rho) / np.arccosh(xval(dw, aa, B)))
                 dmin = min(max(d[0], half_gap * 0.0), 0.999 * aa)
@@ -543,7 +491,7 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
             lim = min(sectors, key=lambda s: s.radius)
             stagnant = stagnant + 1 if radius <= last_radius * (1 + 1e-6) else 0
             last_radius = max(last_radius, radius)
-            if np.sum(lim.res <= tol_found) >= len(lim.ritz) - guard * per_doublet or stagnant >= 2:
+            if np.sum(lim.res <= tol_found) >= len(lim.ritz) - guard * lim.per or stagnant >= 2:
                 lim.grow(2)
                 stagnant = 0
                 info.blocks["grown"] = info.blocks.get("grown", 0) + 2
@@ -553,8 +501,6 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     info.iterations = sum(1 for h in info.history if "degree" in h)
     info.sigma = sigma
     info.bounds = (emin, emax)
-    for s in sectors:
-        s.lu = None
     info.sector_matvecs = {str(s.name): s.matvecs for s in sectors}
     info.matvecs += sum(s.matvecs * s.weight for s in sectors)
     info.blocks.update({str(s.name): s.b for s in sectors})
@@ -564,10 +510,15 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
     # --- assemble in the full space; residuals with the original H ------------------------------------
     offsets = np.cumsum([0] + [len(s.ritz) for s in sectors])
     Zs, Es = [], []
+    J = kramers_matrix(H.shape[0]) if any(s.partner for s in sectors) else None
     for k, s in enumerate(sectors):
         sel = result[(result >= offsets[k]) & (result < offsets[k + 1])] - offsets[k]
-        Zs.append(blocks[k].to_full(s.Z[:, sel]))
+        Zk = blocks[k].to_full(s.Z[:, sel])
+        Zs.append(Zk)
         Es.append(s.ritz[sel])
+        if s.partner:               # the time-reversed partners, from the unsolved blocks
+            Zs.append(J @ Zk.conj())
+            Es.append(s.ritz[sel])
     Z = np.hstack(Zs)
     E = np.concatenate(Es)
     order = np.argsort(E)

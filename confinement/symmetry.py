@@ -1,4 +1,5 @@
-"""The symmetries the band-edge solvers use: time reversal (Kramers) and inversion parity.
+"""The symmetries the band-edge solvers use: time reversal (Kramers), inversion parity and the
+four-fold rotation C4z of a cubic nanocrystal.
 
 Both are checked numerically on the Hamiltonian before use; a model that breaks one (a magnetic
 field breaks time reversal, an off-centre cluster breaks inversion) gets a clear error instead of
@@ -11,10 +12,23 @@ Parity: (P x)[i] = sign[i] · x[perm[i]], an involution commuting with H (invers
 nanocrystal centre: site r → −r, orbital sign (−1)^l, spin kept). H splits into two decoupled
 blocks Qₛᵀ H Qₛ on the ±1 eigenspaces; Θ commutes with P, so each block keeps its Kramers pairs
 (Qₛᵀ J Qₛ is the time reversal inside the block).
+
+Site symmetries (:class:`SiteSymmetry`): a unitary U|s, μ⟩ = Σ_ν D_νμ(s) |π(s), ν⟩ that moves
+site s to π(s) and mixes its orbitals by an on-site block D (C4z: D = D_orb(R) ⊗ e^{−iπσ_z/4}).
+U^K = phase·1 fixes its eigenvalues λ (K-th roots of the phase). Commuting site symmetries (C4z
+and inversion: the abelian group C4h, 8 one-dimensional sectors) split H into blocks V_χᴴ H V_χ
+on their joint eigenspaces. The isometries V_χ are built orbit by orbit (vectorised): for every
+representative site r of a site orbit, V_χ e_{r,α} ∝ P_χ e_{r,α} with the group projector
+P_χ = |G|⁻¹ Σ_g χ(g)* U_g; sites with a non-trivial stabiliser (on the axis, in the mirror plane)
+are orthonormalised by a batched eigen-decomposition of their local projector blocks. Θ maps the
+sector of eigenvalue λ onto that of λ*: for C4z (λ = e^{−iπm/2}, m half-integer, λ* ≠ λ) no
+sector is Θ-invariant, Kramers partners lie in partner sectors, and only half of the sectors need
+solving (:attr:`SymmetrySector.partner`; the other half are their time reverses).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +36,8 @@ import scipy.sparse as sp
 
 from .errors import ParameterError
 
-__all__ = ["kramers_matrix", "parity_sector_bases", "SymmetrySector", "symmetry_sectors"]
+__all__ = ["kramers_matrix", "parity_sector_bases", "SiteSymmetry", "C4Z", "spinful_rotation_block", "site_rotation", "group_sector_bases",
+           "SymmetrySector", "symmetry_sectors"]
 
 
 def kramers_matrix(n: int) -> sp.csr_matrix:
@@ -64,15 +79,146 @@ def parity_sector_bases(perm, sign) -> dict[int, sp.csr_matrix]:
     return out
 
 
+@dataclass(frozen=True)
+class SiteSymmetry:
+    """A unitary site symmetry U (module doc): ``site_map`` (S,) π(s); ``matrix`` U (n × n CSR);
+    ``offsets`` (S + 1,) first orbital of each site; U^``order`` = ``phase``·1."""
+
+    name: str
+    site_map: np.ndarray
+    matrix: sp.csr_matrix
+    offsets: np.ndarray
+    order: int
+    phase: complex = 1.0
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        """The possible eigenvalues λ of U (λ^order = phase), ordered by angle from −π."""
+        roots = self.phase ** (1.0 / self.order) * np.exp(2j * np.pi * np.arange(self.order) / self.order)
+        return roots[np.argsort(np.angle(roots) + 1e-9 * np.pi)]
+
+    @classmethod
+    def from_parity(cls, perm, sign, offsets) -> "SiteSymmetry":
+        """Inversion given as (P x)[i] = sign[i] x[perm[i]] (an involution) on the sites of ``offsets``."""
+        perm = np.asarray(perm, dtype=np.int64)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        n = perm.size
+        site_of = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+        matrix = sp.csr_matrix((np.asarray(sign, float).astype(complex), (np.arange(n), perm)), shape=(n, n))
+        return cls("inversion", site_of[perm[offsets[:-1]]], matrix, offsets, 2, 1.0)
+
+
+#: Rotation by +π/2 about z (x̂ → ŷ), the generator C4z of the cube's tetragonal subgroup.
+C4Z = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def spinful_rotation_block(orbital_block: np.ndarray, angle: float) -> np.ndarray:
+    """On-site block D_orb ⊗ exp(−i angle σ_z/2) of a rotation about z (index 2·orbital + spin)."""
+    return np.kron(orbital_block, np.diag([np.exp(-0.5j * angle), np.exp(0.5j * angle)]))
+
+
+def site_rotation(name: str, positions: np.ndarray, rotation: np.ndarray, sublattice: np.ndarray,
+                  offsets: np.ndarray, blocks, order: int, phase: complex, tol: float = 1e-6) -> SiteSymmetry | None:
+    """The site symmetry r → R r (``positions`` (S, 3) about the rotation centre) with on-site
+    blocks ``blocks[sublattice]`` (m × m, acting on the orbitals of the moved site); None if the
+    sites are not mapped onto sites of the same orbital count."""
+    scale = max(np.abs(positions).max(), 1.0)
+    keys = np.round(positions / (tol * scale)).astype(np.int64)
+    index = {tuple(k): i for i, k in enumerate(keys)}
+    moved = np.round(positions @ np.asarray(rotation).T / (tol * scale)).astype(np.int64)
+    site_map = np.array([index.get(tuple(k), -1) for k in moved])
+    sizes = np.diff(offsets)
+    if np.any(site_map < 0) or np.any(sizes[np.maximum(site_map, 0)] != sizes):
+        return None
+    rows, cols, vals = [], [], []
+    for sub, block in blocks.items():
+        sites = np.flatnonzero(sublattice == sub)
+        r, c = np.nonzero(np.abs(block) > 1e-15)
+        if sites.size == 0 or r.size == 0:
+            continue
+        rows.append((offsets[site_map[sites]][:, None] + r[None, :]).ravel())
+        cols.append((offsets[sites][:, None] + c[None, :]).ravel())
+        vals.append(np.tile(block[r, c], sites.size))
+    n = int(offsets[-1])
+    matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    return SiteSymmetry(name, site_map, matrix, np.asarray(offsets), order, phase)
+
+
+def group_sector_bases(generators: list[SiteSymmetry], keys=None) -> dict[tuple, sp.csr_matrix]:
+    """Isometries V_χ (n × n_χ, orthonormal columns) onto the joint eigenspaces of commuting site
+    symmetries, keyed by the tuple of eigenvalue indices (into each generator's ``eigenvalues``);
+    ``keys`` restricts the sectors built (module doc for the construction)."""
+    offsets = generators[0].offsets
+    n_sites = offsets.size - 1
+    n = int(offsets[-1])
+    elements = []                                   # (powers, U_g, site map of g)
+    for powers in itertools.product(*(range(g.order) for g in generators)):
+        U, smap = sp.identity(n, dtype=complex, format="csr"), np.arange(n_sites)
+        for g, p in zip(generators, powers):
+            for _ in range(p):
+                U, smap = (g.matrix @ U).tocsr(), g.site_map[smap]
+        elements.append((powers, U, smap))
+    size = len(elements)
+    maps = np.array([e[2] for e in elements])
+    is_rep = maps.min(axis=0) == np.arange(n_sites)
+    stabiliser = (maps == np.arange(n_sites)).sum(axis=0)
+    site_of = np.repeat(np.arange(n_sites), np.diff(offsets))
+    ro = np.flatnonzero(is_rep[site_of])                         # orbitals of representative sites
+    fixed = stabiliser[site_of[ro]] > 1                          # ... with a non-trivial stabiliser
+    columns = [U.tocsc()[:, ro] for _, U, _ in elements]
+    sub_rows = ro[fixed]
+    block_site = site_of[sub_rows]
+    _, block_id = np.unique(block_site, return_inverse=True)
+    local = sub_rows - offsets[block_site]
+    dim = int(np.diff(offsets).max())
+    if keys is None:
+        keys = list(itertools.product(*(range(g.order) for g in generators)))
+    lams = [g.eigenvalues for g in generators]
+    out = {}
+    for key in keys:
+        coef = [np.prod([lams[i][key[i]] ** -p for i, p in enumerate(powers)]) / size for powers, _, _ in elements]
+        B = sum(c * M for c, M in zip(coef, columns)).tocsc()          # P_χ[:, ro]
+        # free orbits: P_χ e_{r,α} are orthogonal with norm² 1/|G|
+        free_pos = np.flatnonzero(~fixed)
+        r_idx, c_idx = [free_pos], [np.arange(free_pos.size)]
+        v_idx = [np.full(free_pos.size, np.sqrt(size), dtype=complex)]
+        ncol = free_pos.size
+        if fixed.any():
+            fixed_pos = np.flatnonzero(fixed)
+            G = B[sub_rows][:, fixed_pos].tocoo()                        # block-diagonal P_χ[ro, ro]
+            blocks = np.zeros((block_id.max() + 1, dim, dim), complex)
+            blocks[block_id[G.row], local[G.row], local[G.col]] = G.data
+            w, X = np.linalg.eigh(blocks)
+            keep = w > 0.5 / size                                        # eigenvalues |Stab|/|G| or 0
+            b_k, j_k = np.nonzero(keep)
+            position = np.full((blocks.shape[0], dim), -1)               # (block, local) → position in ro
+            position[block_id, local] = fixed_pos
+            rows = position[b_k]                                         # (kept, dim)
+            vals = X[b_k, :, j_k] / np.sqrt(w[b_k, j_k])[:, None]
+            cols = np.broadcast_to((ncol + np.arange(b_k.size))[:, None], rows.shape)
+            valid = rows >= 0
+            r_idx.append(rows[valid])
+            c_idx.append(cols[valid])
+            v_idx.append(vals[valid])
+            ncol += b_k.size
+        C = sp.csr_matrix((np.concatenate(v_idx), (np.concatenate(r_idx), np.concatenate(c_idx))),
+                          shape=(ro.size, ncol))
+        out[tuple(key)] = (B @ C).tocsr()
+    return out
+
+
 @dataclass
 class SymmetrySector:
     """One decoupled block of H: ``matrix`` = Qᵀ H Q (``basis`` Q, None for the whole space) and
-    its time reversal ``theta`` (Θx = theta @ conj(x); None without Kramers symmetry)."""
+    its time reversal ``theta`` (Θx = theta @ conj(x); None if Θ does not act inside the block).
+    ``partner``: Θ maps this block onto another one that is not solved: every state here stands
+    for a Kramers doublet, its partner is Θ(basis @ x) = J conj(basis @ x) in the full space."""
 
-    key: int
+    key: int | tuple
     basis: sp.csr_matrix | None
     matrix: sp.csr_matrix
     theta: sp.csr_matrix | None
+    partner: bool = False
 
     @property
     def weight(self) -> float:
@@ -84,13 +230,14 @@ class SymmetrySector:
         return vectors if self.basis is None else self.basis @ vectors
 
 
-def symmetry_sectors(H: sp.csr_matrix, parity=None, kramers: bool = True, *, seed: int = 0,
-                     rtol: float = 1e-10) -> list[SymmetrySector]:
+def symmetry_sectors(H: sp.csr_matrix, parity=None, kramers: bool = True, *, rotation: SiteSymmetry | None = None,
+                     seed: int = 0, rtol: float = 1e-10) -> list[SymmetrySector]:
     """The blocks of H under the given symmetries, each checked on a random vector first.
 
-    ``parity``: None or (perm, sign) (module doc); ``kramers``: use time reversal. Raises
-    ParameterError naming the symmetry if H does not commute with Θ (pass kramers=False) or with
-    the given parity.
+    ``parity``: None or (perm, sign) (module doc); ``kramers``: use time reversal; ``rotation``:
+    a site symmetry such as C4z (with parity: the group C4h). Raises ParameterError naming the
+    symmetry if H does not commute with Θ (pass kramers=False), the parity or the rotation.
+    With a rotation and Θ, only one sector of each Θ-pair is returned (``partner`` = True).
     """
     H = sp.csr_matrix(H)
     n = H.shape[0]
@@ -104,6 +251,8 @@ def symmetry_sectors(H: sp.csr_matrix, parity=None, kramers: bool = True, *, see
         err = np.linalg.norm(H @ (J @ x.conj()) - J @ hx.conj()) / scale
         if err > rtol:
             raise ParameterError(f"H does not commute with time reversal (rel. err {err:.1e}); use kramers=False")
+    if rotation is not None:
+        return _group_sectors(H, parity, rotation, J, x, hx, scale, rtol)
     if parity is None:
         H.sort_indices()
         return [SymmetrySector(0, None, H, J)]
@@ -120,4 +269,42 @@ def symmetry_sectors(H: sp.csr_matrix, parity=None, kramers: bool = True, *, see
             Js = (Q.T @ J @ Q).tocsr()
             Js.eliminate_zeros()
         sectors.append(SymmetrySector(key, Q, A, Js))
+    return sectors
+
+
+def _group_sectors(H, parity, rotation: SiteSymmetry, J, x, hx, scale, rtol) -> list[SymmetrySector]:
+    """Sectors of the group generated by ``rotation`` (and the parity, if given); see symmetry_sectors."""
+    generators = [rotation]
+    if parity is not None:
+        generators.append(SiteSymmetry.from_parity(parity[0], parity[1], rotation.offsets))
+    for g in generators:
+        ux = g.matrix @ x
+        err = np.linalg.norm(H @ ux - g.matrix @ hx) / scale
+        if err > rtol:
+            raise ParameterError(f"H does not commute with the given {g.name} (rel. err {err:.1e})")
+        if J is not None and np.linalg.norm(g.matrix @ (J @ x.conj()) - J @ ux.conj()) > 1e-10 * np.linalg.norm(x):
+            raise ParameterError(f"the {g.name} operator does not commute with time reversal")
+        power = ux
+        for _ in range(g.order - 1):
+            power = g.matrix @ power
+        if np.linalg.norm(power - g.phase * x) > 1e-10 * np.linalg.norm(x):
+            raise ParameterError(f"the {g.name} operator does not satisfy U^{g.order} = {g.phase}")
+    lams = [g.eigenvalues for g in generators]
+    keys = list(itertools.product(*(range(g.order) for g in generators)))
+    solve, partner = [], {}
+    for key in keys:        # Θ maps eigenvalue λ to λ*: keep one sector of every Θ-pair
+        mirror = tuple(int(np.argmin(np.abs(lams[i] - np.conj(lams[i][k])))) for i, k in enumerate(key))
+        if J is not None and mirror in solve:
+            continue
+        solve.append(key)
+        partner[key] = J is not None and mirror != key
+    sectors = []
+    for key, V in group_sector_bases(generators, solve).items():
+        A = (V.conj().T @ H @ V).tocsr()
+        A.sort_indices()
+        Js = None
+        if J is not None and not partner[key]:
+            Js = (V.conj().T @ J @ V.conj()).tocsr()
+            Js.eliminate_zeros()
+        sectors.append(SymmetrySector(key, V, A, Js, partner[key]))
     return sectors

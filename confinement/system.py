@@ -18,6 +18,7 @@ import scipy.sparse as sps
 
 from .eigensolver import check_hermitian
 from .errors import ParameterError
+from .symmetry import C4Z, SiteSymmetry, site_rotation
 
 
 @dataclass
@@ -40,6 +41,7 @@ class FiniteSystem:
     coordination: np.ndarray
     surface: np.ndarray
     orbital_parity: np.ndarray | None = None
+    onsite_c4z: Mapping[int, np.ndarray] | None = None
     label: str = ""
     info: dict = field(default_factory=dict)
 
@@ -87,6 +89,15 @@ class FiniteSystem:
         perm = np.concatenate([self.offsets[j] + np.arange(sizes[j]) for j in partner])
         return perm, self.orbital_parity.astype(float)
 
+    def rotation_c4z(self) -> SiteSymmetry | None:
+        """The rotation by +π/2 about the z axis through the origin (orbitals rotated by the on-site
+        blocks, spin by exp(−iπσ_z/4); U⁴ = −1); None if the sites are not C4z symmetric or the
+        model gave no on-site blocks."""
+        if self.onsite_c4z is None:
+            return None
+        return site_rotation("C4z rotation", self.positions, C4Z, self.sublattice, self.offsets, self.onsite_c4z,
+                             order=4, phase=-1.0)
+
     def counts(self) -> dict[str, int]:
         """Number of sites per sublattice name."""
         ids, n = np.unique(self.sublattice, return_counts=True)
@@ -112,7 +123,8 @@ def block_diagonal(sublattice: np.ndarray, offsets: np.ndarray, blocks: Mapping[
 
 def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, np.ndarray],
                         onsite_angular_momentum: Mapping[str, np.ndarray], bulk_coordination: Mapping[str, int],
-                        *, orbital_parity: Mapping[str, np.ndarray] | None = None, label: str = "") -> FiniteSystem:
+                        *, orbital_parity: Mapping[str, np.ndarray] | None = None,
+                        orbital_c4z: Mapping[str, np.ndarray] | None = None, label: str = "") -> FiniteSystem:
     """Cut ``shape`` out of ``lattice`` with pybinding and attach the site table and operators.
 
     ``shape`` provides ``contains(x, y, z)`` (via :func:`confinement.geometry.octahedra_contains` or
@@ -120,7 +132,9 @@ def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, 
     sublattice name → (3, m, m) blocks. ``bulk_coordination``: sublattice name → number of
     neighbour sites in the infinite crystal (sites with fewer are surface sites).
     ``orbital_parity``: sublattice name → (m,) ±1 parity of each orbital under inversion through
-    the atom (enables the inversion symmetry of the eigen-solver).
+    the atom (enables the inversion symmetry of the eigen-solver). ``orbital_c4z``: sublattice name
+    → (m, m) on-site block of the rotation by +π/2 about z (:func:`confinement.symmetry.spinful_rotation_block`;
+    enables the C4z sectors of the eigen-solver).
     """
     contains = shape.contains if hasattr(shape, "contains") else _default_contains(shape)
     pb_shape = pb.FreeformShape(contains, width=list(shape.width), center=list(shape.center))
@@ -149,9 +163,10 @@ def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, 
     parity = None
     if orbital_parity is not None:
         parity = np.concatenate([np.asarray(orbital_parity[names[s]], float) for s in sublattice])
+    c4z = None if orbital_c4z is None else {i: np.asarray(orbital_c4z[n], complex) for i, n in enumerate(names)}
     return FiniteSystem(hamiltonian=ham, positions=positions, sublattice=sublattice, sublattice_names=names,
                         offsets=offsets, zeeman=zeeman, angular_momentum=ang, coordination=coordination,
-                        surface=coordination < bulk, orbital_parity=parity, label=label)
+                        surface=coordination < bulk, orbital_parity=parity, onsite_c4z=c4z, label=label)
 
 
 def _default_contains(shape):

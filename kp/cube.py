@@ -29,7 +29,7 @@ from confinement.doublets import band_edge_gfactors
 from confinement.errors import ParameterError
 from confinement.system import FiniteSystem, build_finite_system
 
-from .finite_difference import (ORBITAL_PARITY, SITE, check_no_gap_intrusion, grid_lattice,
+from .finite_difference import (ORBITAL_C4Z, ORBITAL_PARITY, SITE, check_no_gap_intrusion, grid_lattice,
                                 taylor_coefficients)
 from .parameters import KaneParameters
 
@@ -95,7 +95,7 @@ def build_cube(params: KaneParameters, cube: GridCube, *, check_spurious: bool =
     tc = taylor_coefficients(params)
     system = build_finite_system(
         grid_lattice(params, cube.h), cube, {SITE: tc.zeeman}, {SITE: tc.jband}, {SITE: 6},
-        orbital_parity={SITE: ORBITAL_PARITY}, label=f"k·p cube {cube.edge_nm:g} nm, h = {cube.h:.4g} nm")
+        orbital_parity={SITE: ORBITAL_PARITY}, orbital_c4z={SITE: ORBITAL_C4Z}, label=f"k·p cube {cube.edge_nm:g} nm, h = {cube.h:.4g} nm")
     expected = (cube.n_intervals - 1) ** 3
     if system.n_sites != expected:
         raise RuntimeError(f"grid cube built with {system.n_sites} points, expected {expected}")

@@ -42,6 +42,7 @@ import pybinding as pb
 import sympy as sp
 
 from confinement.errors import ParameterError, PhysicsCheckError
+from confinement.symmetry import C4Z, spinful_rotation_block
 
 from . import symbols as S
 from .hamiltonian import perovskite_model
@@ -51,6 +52,9 @@ from .parameters import KaneParameters
 SITE = "kp"
 #: Inversion parity of the basis S↑ S↓ X↑ X↓ Y↑ Y↓ Z↑ Z↓ (s-like even, p-like odd; R6+ / R6−, R8−).
 ORBITAL_PARITY = np.array([1, 1, -1, -1, -1, -1, -1, -1], dtype=float)
+#: On-site block of the rotation by +π/2 about z in that basis (S invariant, (X, Y, Z) rotated as a vector).
+ORBITAL_C4Z = spinful_rotation_block(np.block([[np.ones((1, 1)), np.zeros((1, 3))], [np.zeros((3, 1)), C4Z]]),
+                                     np.pi / 2)
 
 
 class SpuriousSolutionError(PhysicsCheckError):

@@ -18,11 +18,13 @@ missing Pb–X bond (s, s*, p·d̂, and d_{3(d̂·r)²−r²} where present), pr
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sps
 
 from confinement.coulomb import coulomb_shift
 from confinement.errors import ParameterError
 from confinement.geometry import OctahedraCube, OctahedraSphere
+from confinement.symmetry import C4Z, spinful_rotation_block
 from confinement.system import FiniteSystem, build_finite_system
 
 from .crystal import Crystal
@@ -64,6 +66,13 @@ def orbital_parity(crystal: Crystal) -> dict[str, np.ndarray]:
             for site in crystal.sites}
 
 
+def orbital_c4z(crystal: Crystal) -> dict[str, np.ndarray]:
+    """Per sublattice, the on-site block of the rotation by +π/2 about z (real orbitals ⊗ spin)."""
+    return {site.name: spinful_rotation_block(
+                scipy.linalg.block_diag(*(shell_rotation(s, C4Z) for s in site.shells)), np.pi / 2)
+            for site in crystal.sites}
+
+
 def bulk_coordination(crystal: Crystal) -> dict[str, int]:
     """Number of coupled neighbour sites of each sublattice in the infinite crystal.
 
@@ -83,7 +92,7 @@ def build_nanocrystal(crystal: Crystal, shape, *, passivation: bool = True,
     system = build_finite_system(
         pybinding_lattice(crystal), shape, site_blocks(crystal, crystal.zeeman),
         site_blocks(crystal, crystal.angular_momentum), bulk_coordination(crystal),
-        orbital_parity=orbital_parity(crystal), label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm")
+        orbital_parity=orbital_parity(crystal), orbital_c4z=orbital_c4z(crystal), label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm")
     counts = system.counts()
     if hasattr(shape, "expected_counts"):
         expected = shape.expected_counts()

@@ -1,0 +1,105 @@
+"""C4h symmetry blocks (C4z rotation × inversion) and the inertia-certified shift-invert slicing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse.linalg as spla
+
+from confinement import slicing
+from confinement.errors import ParameterError
+from confinement.magnetic import hamiltonian_in_field
+from confinement.symmetry import SiteSymmetry, group_sector_bases, symmetry_sectors
+from tightbinding.bulk import bulk_tb
+from tightbinding.crystal import Crystal
+from tightbinding.nanocrystal import build_nanocrystal, make_shape
+from tightbinding.parameters import load_tb_parameters
+
+
+@pytest.fixture(scope="module")
+def crystal() -> Crystal:
+    return Crystal(load_tb_parameters("CsPbI3-N21-exp"))
+
+
+@pytest.fixture(scope="module", params=[2, 3])
+def cube(crystal, request):
+    """N = 2 (no site on the C4 axis, X sites in the mirror plane) and N = 3 (Pb on the axis and
+    at the centre): both kinds of non-trivial stabiliser."""
+    return build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=request.param))
+
+
+def test_c4h_blocks_are_orthonormal_joint_eigenspaces(cube):
+    """All 8 blocks: orthonormal columns, dimensions summing to n, every column an eigenvector of
+    U(C4z) with λ = e^{−iπm/2} (U⁴ = −1) and of the parity; the blocks of H reproduce its spectrum."""
+    rotation = cube.rotation_c4z()
+    parity = SiteSymmetry.from_parity(*cube.inversion(), cube.offsets)
+    bases = group_sector_bases([rotation, parity])
+    assert len(bases) == 8 and sum(V.shape[1] for V in bases.values()) == cube.n_orbitals
+    spectra = []
+    for (i, j), V in bases.items():
+        Vd = V.toarray()
+        np.testing.assert_allclose(Vd.conj().T @ Vd, np.eye(V.shape[1]), atol=1e-12)
+        np.testing.assert_allclose(rotation.matrix @ Vd, rotation.eigenvalues[i] * Vd, atol=1e-12)
+        np.testing.assert_allclose(parity.matrix @ Vd, parity.eigenvalues[j] * Vd, atol=1e-12)
+        spectra.append(np.linalg.eigvalsh((V.conj().T @ cube.hamiltonian @ V).toarray()))
+    full = np.linalg.eigvalsh(cube.hamiltonian.toarray())
+    np.testing.assert_allclose(np.sort(np.concatenate(spectra)), full, atol=1e-10)
+
+
+def test_time_reversal_halves_the_blocks_to_solve(cube):
+    """With Θ only one block of each Kramers pair (m, −m) is kept; its spectrum counted twice is the
+    whole spectrum (every level is a Kramers doublet split over two blocks)."""
+    sectors = symmetry_sectors(cube.hamiltonian, cube.inversion(), True, rotation=cube.rotation_c4z())
+    assert len(sectors) == 4 and all(s.partner and s.theta is None for s in sectors)
+    halves = np.concatenate([np.linalg.eigvalsh(s.matrix.toarray()) for s in sectors])
+    full = np.linalg.eigvalsh(cube.hamiltonian.toarray())
+    np.testing.assert_allclose(np.sort(np.repeat(halves, 2)), full, atol=1e-10)
+
+
+def test_a_field_along_x_breaks_the_rotation_and_is_refused(crystal):
+    """B ∥ z keeps C4z (symmetric gauge about the centre); B ∥ x does not: refused by name."""
+    system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=2))
+    rotation, parity = system.rotation_c4z(), system.inversion()
+    along_z = hamiltonian_in_field(system, np.array([0.0, 0.0, 2.0]))
+    assert len(symmetry_sectors(along_z, parity, kramers=False, rotation=rotation)) == 8
+    along_x = hamiltonian_in_field(system, np.array([2.0, 0.0, 0.0]))
+    with pytest.raises(ParameterError, match="C4z rotation"):
+        symmetry_sectors(along_x, parity, kramers=False, rotation=rotation)
+
+
+def test_inertia_counts_equal_dense_counts(crystal):
+    """Sylvester inertia of the LDLᴴ factor = number of eigenvalues below x (the certificate)."""
+    system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=3))
+    block = symmetry_sectors(system.hamiltonian, system.inversion(), True, rotation=system.rotation_c4z())[0].matrix
+    w = np.linalg.eigvalsh(block.toarray())
+    for x in (-1.3, 0.4, 2.2, 2.46, 3.0):
+        assert slicing.negative_eigenvalue_count(block, x) == np.sum(w < x)
+
+
+def test_certificate_recovers_a_state_the_lanczos_search_missed(crystal, monkeypatch):
+    """The first ARPACK call of every block hides the eigenpair nearest σ; the inertia count sees
+    the gap in the window and the deflated second search finds it: the answer still equals LAPACK's."""
+    system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=3))
+    bulk = bulk_tb(crystal)
+    sigma = bulk.E_vbm + bulk.Eg / 2
+    hints = {"parity": system.inversion(), "rotation": system.rotation_c4z()}
+    calls = {"n": 0}
+    real_eigsh = spla.eigsh
+
+    def forgetful_eigsh(*args, **kwargs):
+        e, v = real_eigsh(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] <= 4:                                     # the first search of each block
+            keep = np.argsort(np.abs(e - sigma))[1:]
+            return e[keep], v[:, keep]
+        return e, v
+
+    monkeypatch.setattr(slicing.spla, "eigsh", forgetful_eigsh)
+    info: dict = {}
+    e, _, r = slicing.sliced_band_edges(system.hamiltonian, sigma, n_each=2, tol=1e-9, dense_block=0,
+                                        threads=1, info=info, **hints)
+    full = np.linalg.eigvalsh(system.hamiltonian.toarray())
+    i = np.searchsorted(full, sigma)
+    np.testing.assert_allclose(e[e < sigma], full[i - np.sum(e < sigma):i], atol=1e-9)
+    np.testing.assert_allclose(e[e > sigma], full[i:i + np.sum(e > sigma)], atol=1e-9)
+    assert info["rounds"] >= 2 and r.max() <= 1e-9
