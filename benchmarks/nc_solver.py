@@ -52,6 +52,16 @@ def run(n: int, solver: str, timeout: float, records: str = "") -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def median_run(n: int, solver: str, timeout: float, repeat: int, records: str = "") -> dict:
+    """``repeat`` runs of one size; the record of the median wall time, with the range as a note."""
+    runs = sorted((run(n, solver, timeout, records) for _ in range(repeat)), key=lambda r: r["wall_s"])
+    middle = dict(runs[(len(runs) - 1) // 2])
+    if repeat > 1:
+        middle["note"] = (middle.get("note", "") + f" median of {repeat}: {runs[0]['wall_s']:.2f}–{runs[-1]['wall_s']:.2f} s"
+                          ).strip()
+    return middle
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="*", default=[6, 13, 19, 25])
@@ -64,16 +74,21 @@ def main() -> None:
     parser.add_argument("--records", metavar="DIR", default="",
                         help="also save each full record as DIR/point_N<n>.json (a size-series directory "
                              "that `landeg nc --n-pb ... --out DIR` then reuses)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per size (fresh processes); the table shows the run with the median wall time "
+                             "and the range, and ratios of medians")
     args = parser.parse_args()
-    rows = [run(n, args.solver, args.timeout, args.records) for n in args.sizes]
-    base = {n: run(n, args.baseline_solver, args.timeout) for n in args.baseline}
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
+    rows = [median_run(n, args.solver, args.timeout, args.repeat, args.records) for n in args.sizes]
+    base = {n: median_run(n, args.baseline_solver, args.timeout, args.repeat) for n in args.baseline}
     print(f"{'N':>3} {'edge nm':>7} {'n':>9} {'solver':>12} {'thr':>3} {'wall s':>8} {'peak MB':>8} {'g_e':>7} {'g_h':>7} {'vs baseline':>16}")
     for r in rows + [dict(b, baseline=True) for b in base.values()]:
         ratio = ""
         if not r.get("baseline") and r["N"] in base and base[r["N"]].get("wall_s"):
             ratio = f"{base[r['N']]['wall_s'] / r['wall_s']:.1f}x faster"
         print(f"{r['N']:>3} {r.get('edge_nm', float('nan')):7.2f} {r.get('n', 0):>9} {r['solver']:>12} {r.get('threads', 1):>3} "
-              f"{r['wall_s']:8.1f} {r.get('peak_MB', float('nan')):8.0f} {r.get('g_e', float('nan')):7.3f} "
+              f"{r['wall_s']:8.2f} {r.get('peak_MB', float('nan')):8.0f} {r.get('g_e', float('nan')):7.3f} "
               f"{r.get('g_h', float('nan')):7.3f} {ratio:>16} {r.get('note', '')}"
               + (f" (eigsh calls: {r['calls']}, last k = {r['k']})" if r.get("k") else ""))
 

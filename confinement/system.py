@@ -177,8 +177,10 @@ def _default_contains(shape):
 
 def _coordination(ham: sps.csr_matrix, offsets: np.ndarray) -> np.ndarray:
     """Number of distinct other sites each site is coupled to."""
-    site = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    n_sites = len(offsets) - 1
+    site = np.repeat(np.arange(n_sites), np.diff(offsets))
     coo = ham.tocoo()
     si, sj = site[coo.row], site[coo.col]
-    pairs = np.unique(np.stack([si[si != sj], sj[si != sj]]), axis=1)
-    return np.bincount(pairs[0], minlength=len(offsets) - 1)
+    other = si != sj
+    links = sps.csr_matrix((np.ones(int(other.sum()), np.int32), (si[other], sj[other])), shape=(n_sites, n_sites))
+    return np.diff(links.indptr)                 # duplicates summed: one stored entry per neighbour site

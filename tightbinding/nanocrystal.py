@@ -17,6 +17,8 @@ missing Pb–X bond (s, s*, p·d̂, and d_{3(d̂·r)²−r²} where present), pr
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sps
@@ -170,7 +172,12 @@ def passivation_projector(crystal: Crystal, system: FiniteSystem) -> sps.csr_mat
 
 def _sigma_projector(shells: tuple[str, ...], direction: np.ndarray) -> np.ndarray:
     """Projector (spinless) on the orbitals of σ symmetry about ``direction`` (one per shell)."""
-    rot = rotation_to(direction)
+    return _sigma_projector_cached(tuple(shells), tuple(np.round(np.asarray(direction, float), 12)))
+
+
+@lru_cache(maxsize=256)
+def _sigma_projector_cached(shells: tuple[str, ...], direction: tuple[float, ...]) -> np.ndarray:
+    rot = rotation_to(np.array(direction))
     vectors = []
     for shell in shells:
         comps = COMPONENTS[shell]
@@ -181,7 +188,9 @@ def _sigma_projector(shells: tuple[str, ...], direction: np.ndarray) -> np.ndarr
         v[start:start + len(comps)] = shell_rotation(shell, rot)[:, sigma_index]
         vectors.append(v)
     vecs = np.array(vectors).T
-    return vecs @ vecs.T
+    projector = vecs @ vecs.T
+    projector.flags.writeable = False            # shared by every call with these arguments
+    return projector
 
 
 def _json_shift(shift: float) -> float | str:
