@@ -110,14 +110,19 @@ def _shift_invert(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-1
     completeness certified by Sylvester inertia (``confinement.slicing``)."""
     from .slicing import sliced_band_edges
 
+    from .filtered_solver import require_clean_gap
+
     info: dict = {}
-    e, v, _ = sliced_band_edges(h, sigma, n_each=max(-(-n_below // 2), -(-n_above // 2)), tol=tol, parity=parity,
+    e, v, _ = sliced_band_edges(h, sigma, n_each=_doublets_per_side(n_below, n_above), tol=tol, parity=parity,
                                 kramers=kramers, rotation=rotation, info=info)
-    if half_gap and e[e > sigma].min() - e[e < sigma].max() < half_gap:
-        raise ConvergenceError(f"the states nearest σ = {sigma:.4f} eV are only {e[e > sigma].min() - e[e < sigma].max():.4f} "
-                               f"eV apart (less than half the guessed gap {2 * half_gap:.4f} eV): σ is not in a clean gap "
-                               "(in-gap surface or defect states?)")
+    if half_gap:
+        require_clean_gap(e, sigma, half_gap)
     return e, v, info
+
+
+def _doublets_per_side(n_below: int, n_above: int) -> int:
+    """Kramers doublets per side that cover n_below states below and n_above above."""
+    return max(-(-n_below // 2), -(-n_above // 2))
 
 
 def _arpack(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, **_):
@@ -147,7 +152,7 @@ def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *
 
     hg = half_gap if half_gap else 0.25
     info = SolverInfo()
-    n_each = max(-(-n_below // 2), -(-n_above // 2))
+    n_each = _doublets_per_side(n_below, n_above)
     try:
         e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
                                    kramers=kramers, rotation=rotation, info=info, backend=backend)

@@ -54,10 +54,10 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .array_backend import ArrayBackend, get_backend
-from .symmetry import kramers_matrix, symmetry_sectors
+from .symmetry import full_space_states, split_by_block, symmetry_sectors
 from .errors import ConvergenceError as NotConvergedError  # one error type for every solver
 
-__all__ = ["band_edge_states", "NotConvergedError", "spectrum_bounds", "SolverInfo"]
+__all__ = ["band_edge_states", "NotConvergedError", "spectrum_bounds", "SolverInfo", "energy_levels", "require_clean_gap"]
 
 
 
@@ -279,7 +279,8 @@ class _Sector:
         self.fresh = True
 
 
-def _levels(x, deg_tol):
+def energy_levels(x, deg_tol):
+    """Index groups of the sorted values ``x`` that lie within ``deg_tol`` of their neighbour (degenerate levels)."""
     cuts = np.where(np.diff(x) > deg_tol)[0] + 1
     return np.split(np.arange(x.size), cuts) if x.size else []
 
@@ -297,7 +298,7 @@ def _select(ritz, res, mult, sigma, n_each, tol, tol_found, deg_tol, radius):
         idx = np.where(found)[0]
         idx = idx[np.argsort(side * (ritz[idx] - sigma))]
         count, take, done = 0, [], False
-        for lev in _levels(side * (ritz[idx] - sigma), deg_tol):
+        for lev in energy_levels(side * (ritz[idx] - sigma), deg_tol):
             if count >= 2 * n_each:
                 done = True
                 break
@@ -508,33 +509,22 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
         raise NotConvergedError(f"not converged after {max_iter} iterations; last: {info.history[-1]}")
 
     # --- assemble in the full space; residuals with the original H ------------------------------------
-    offsets = np.cumsum([0] + [len(s.ritz) for s in sectors])
-    Zs, Es = [], []
-    J = kramers_matrix(H.shape[0]) if any(s.partner for s in sectors) else None
-    for k, s in enumerate(sectors):
-        sel = result[(result >= offsets[k]) & (result < offsets[k + 1])] - offsets[k]
-        Zk = blocks[k].to_full(s.Z[:, sel])
-        Zs.append(Zk)
-        Es.append(s.ritz[sel])
-        if s.partner:               # the time-reversed partners, from the unsolved blocks
-            Zs.append(J @ Zk.conj())
-            Es.append(s.ritz[sel])
-    Z = np.hstack(Zs)
-    E = np.concatenate(Es)
-    order = np.argsort(E)
-    Z = Z[:, order]
-    Z /= np.linalg.norm(Z, axis=0)
-    HZ = H @ Z
-    E = np.real(np.einsum("ij,ij->j", Z.conj(), HZ))
-    R = np.linalg.norm(HZ - Z * E, axis=0)
+    E, Z, R = full_space_states(H, [(blocks[k], s.Z[:, sel], s.ritz[sel]) for k, (s, sel)
+                                    in enumerate(zip(sectors, split_by_block(result, [len(s.ritz) for s in sectors])))])
     info.matvecs += Z.shape[1]
     info.times["total"] = time.perf_counter() - t_start
     if R.max() > tol:
         raise NotConvergedError(f"final residual {R.max():.2e} > tol {tol:.1e}")
-    gap = E[E > sigma].min() - E[E < sigma].max()
-    info.gap = float(gap)
+    info.gap = require_clean_gap(E, sigma, half_gap, min_gap_fraction)
+    return E, Z, R
+
+
+def require_clean_gap(E: np.ndarray, sigma: float, half_gap: float, min_gap_fraction: float = 0.5) -> float:
+    """The gap (eV) between the states found on either side of ``sigma``; raises NotConvergedError if
+    it is below ``min_gap_fraction`` of the guessed gap 2·``half_gap`` (σ not in a clean gap)."""
+    gap = float(E[E > sigma].min() - E[E < sigma].max())
     if gap < min_gap_fraction * 2 * half_gap:
         raise NotConvergedError(
             f"the states nearest sigma={sigma:.4f} are only {gap:.4f} apart (guessed gap {2 * half_gap:.4f}): "
             "sigma is not in a clean gap (wrong guesses, or in-gap surface/defect states)")
-    return E, Z, R
+    return gap

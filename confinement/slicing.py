@@ -37,7 +37,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .errors import ConvergenceError, ParameterError
-from .symmetry import SymmetrySector, kramers_matrix, symmetry_sectors
+from .filtered_solver import energy_levels, solver_threads
+from .symmetry import SymmetrySector, full_space_states, split_by_block, symmetry_sectors
 
 __all__ = ["sliced_band_edges", "negative_eigenvalue_count"]
 
@@ -141,11 +142,6 @@ def _ritz(blocks: list[_Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.concatenate([np.full(b.E.size, b.mult) for b in blocks]))
 
 
-def _levels(d: np.ndarray, deg_tol: float) -> list[np.ndarray]:
-    cuts = np.flatnonzero(np.diff(d) > deg_tol) + 1
-    return np.split(np.arange(d.size), cuts) if d.size else []
-
-
 def _window(E: np.ndarray, R: np.ndarray, mult: np.ndarray, sigma: float, n_each: int, deg_tol: float,
             tol_found: float):
     """(picks, (x−, x+)) of the n_each doublets per side among the converged Ritz pairs (residual
@@ -156,7 +152,7 @@ def _window(E: np.ndarray, R: np.ndarray, mult: np.ndarray, sigma: float, n_each
         idx = np.flatnonzero((d > 0) & (R <= tol_found))
         idx = idx[np.argsort(d[idx], kind="stable")]
         count, edge = 0, None
-        for lev in _levels(d[idx], deg_tol):
+        for lev in energy_levels(d[idx], deg_tol):
             if count >= 2 * n_each:
                 edge = sigma + side * 0.5 * (d[idx[lev[0]]] + d[picks[-1]])
                 break
@@ -178,8 +174,6 @@ def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, pa
     threads: blocks solved side by side (default 1, see below; capped by :func:`confinement.filtered_solver.solver_threads`);
     info: optional dict filled with statistics. Returns (energies, vectors, residuals) sorted by energy.
     """
-    from .filtered_solver import solver_threads
-
     start = time.perf_counter()
     info = info if info is not None else {}
     tol_found = max(tol, 1e-6)           # Ritz pairs this close count as found (then polished to tol)
@@ -227,8 +221,7 @@ def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, pa
         else:
             raise ConvergenceError(f"band edges not certified after {max_rounds} rounds (window {edges}, "
                                    f"states found per block {[b.E.size for b in blocks]})")
-        offsets = np.cumsum([0] + [b.E.size for b in blocks])
-        chosen = [picks[(picks >= offsets[i]) & (picks < offsets[i + 1])] - offsets[i] for i in range(len(blocks))]
+        chosen = split_by_block(picks, [b.E.size for b in blocks])
         for _ in range(3):                      # polish residuals above tol by inverse iteration
             worst = max((b.R[c].max() for b, c in zip(blocks, chosen) if c.size), default=0.0)
             if worst <= tol:
@@ -237,24 +230,9 @@ def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, pa
             picks, _ = _window(*_ritz(blocks), sigma, n_each, deg_tol, tol_found)   # Ritz order may change
             if picks is None:
                 raise ConvergenceError("the certified band-edge states were lost while refining their residuals")
-            offsets = np.cumsum([0] + [b.E.size for b in blocks])
-            chosen = [picks[(picks >= offsets[i]) & (picks < offsets[i + 1])] - offsets[i] for i in range(len(blocks))]
+            chosen = split_by_block(picks, [b.E.size for b in blocks])
 
-    J = kramers_matrix(H.shape[0]) if any(b.sector.partner for b in blocks) else None
-    Zs, Es = [], []
-    for b, c in zip(blocks, chosen):
-        Zk = b.sector.to_full(b.Z[:, c])
-        Zs.append(Zk)
-        Es.append(b.E[c])
-        if b.sector.partner:                    # time-reversed partners from the unsolved block
-            Zs.append(J @ Zk.conj())
-            Es.append(b.E[c])
-    Z = np.hstack(Zs)
-    order = np.argsort(np.concatenate(Es), kind="stable")
-    Z = Z[:, order] / np.linalg.norm(Z[:, order], axis=0)
-    HZ = H @ Z
-    E = np.real(np.einsum("ij,ij->j", Z.conj(), HZ))
-    R = np.linalg.norm(HZ - Z * E, axis=0)
+    E, Z, R = full_space_states(H, [(b.sector, b.Z[:, c], b.E[c]) for b, c in zip(blocks, chosen)])
     info.update({"rounds": rounds, "blocks": {str(b.sector.key): b.n for b in blocks},
                  "found": {str(b.sector.key): int(b.E.size) for b in blocks},
                  "lu_nnz": {str(b.sector.key): b.lu_nnz for b in blocks}, "window": list(map(float, edges)),

@@ -36,7 +36,8 @@ import scipy.sparse as sp
 
 from .errors import ParameterError
 
-__all__ = ["kramers_matrix", "parity_sector_bases", "SiteSymmetry", "C4Z", "spinful_rotation_block", "site_rotation", "group_sector_bases",
+__all__ = ["kramers_matrix", "parity_sector_bases", "SiteSymmetry", "C4Z", "spinful_rotation_block", "map_sites", "group_sector_bases",
+           "split_by_block", "full_space_states",
            "SymmetrySector", "symmetry_sectors"]
 
 
@@ -117,31 +118,14 @@ def spinful_rotation_block(orbital_block: np.ndarray, angle: float) -> np.ndarra
     return np.kron(orbital_block, np.diag([np.exp(-0.5j * angle), np.exp(0.5j * angle)]))
 
 
-def site_rotation(name: str, positions: np.ndarray, rotation: np.ndarray, sublattice: np.ndarray,
-                  offsets: np.ndarray, blocks, order: int, phase: complex, tol: float = 1e-6) -> SiteSymmetry | None:
-    """The site symmetry r → R r (``positions`` (S, 3) about the rotation centre) with on-site
-    blocks ``blocks[sublattice]`` (m × m, acting on the orbitals of the moved site); None if the
-    sites are not mapped onto sites of the same orbital count."""
+def map_sites(positions: np.ndarray, transform: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """(S,) index of the site at R·r for every site r (``positions`` (S, 3) about the symmetry
+    centre, ``transform`` R 3 × 3); −1 where no site sits there (matched to ``tol`` of the size)."""
     scale = max(np.abs(positions).max(), 1.0)
     keys = np.round(positions / (tol * scale)).astype(np.int64)
     index = {tuple(k): i for i, k in enumerate(keys)}
-    moved = np.round(positions @ np.asarray(rotation).T / (tol * scale)).astype(np.int64)
-    site_map = np.array([index.get(tuple(k), -1) for k in moved])
-    sizes = np.diff(offsets)
-    if np.any(site_map < 0) or np.any(sizes[np.maximum(site_map, 0)] != sizes):
-        return None
-    rows, cols, vals = [], [], []
-    for sub, block in blocks.items():
-        sites = np.flatnonzero(sublattice == sub)
-        r, c = np.nonzero(np.abs(block) > 1e-15)
-        if sites.size == 0 or r.size == 0:
-            continue
-        rows.append((offsets[site_map[sites]][:, None] + r[None, :]).ravel())
-        cols.append((offsets[sites][:, None] + c[None, :]).ravel())
-        vals.append(np.tile(block[r, c], sites.size))
-    n = int(offsets[-1])
-    matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
-    return SiteSymmetry(name, site_map, matrix, np.asarray(offsets), order, phase)
+    moved = np.round(positions @ np.asarray(transform, float).T / (tol * scale)).astype(np.int64)
+    return np.array([index.get(tuple(k), -1) for k in moved])
 
 
 def group_sector_bases(generators: list[SiteSymmetry], keys=None) -> dict[tuple, sp.csr_matrix]:
@@ -308,3 +292,31 @@ def _group_sectors(H, parity, rotation: SiteSymmetry, J, x, hx, scale, rtol) -> 
             Js.eliminate_zeros()
         sectors.append(SymmetrySector(key, V, A, Js, partner[key]))
     return sectors
+
+
+def split_by_block(picks: np.ndarray, sizes) -> list[np.ndarray]:
+    """Indices ``picks`` into a concatenation of blocks of ``sizes`` → per-block local indices."""
+    offsets = np.cumsum([0, *sizes])
+    return [picks[(picks >= offsets[i]) & (picks < offsets[i + 1])] - offsets[i] for i in range(len(sizes))]
+
+
+def full_space_states(H: sp.csr_matrix, parts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(energies, vectors, residuals) in the full space, sorted by energy, from ``parts`` =
+    [(sector, block vectors, block energies), ...]: vectors lifted by the sector basis, the Kramers
+    partners J conj(ψ) of ``partner`` sectors added, normalised; energies as Rayleigh quotients and
+    residuals ‖Hv − Ev‖ with H itself."""
+    J = kramers_matrix(H.shape[0]) if any(sector.partner for sector, _, _ in parts) else None
+    Zs, Es = [], []
+    for sector, Zb, Eb in parts:
+        Zk = sector.to_full(Zb)
+        Zs.append(Zk)
+        Es.append(Eb)
+        if sector.partner:                      # time-reversed partners from the unsolved block
+            Zs.append(J @ Zk.conj())
+            Es.append(Eb)
+    order = np.argsort(np.concatenate(Es), kind="stable")
+    Z = np.hstack(Zs)[:, order]
+    Z /= np.linalg.norm(Z, axis=0)
+    HZ = H @ Z
+    E = np.real(np.einsum("ij,ij->j", Z.conj(), HZ))
+    return E, Z, np.linalg.norm(HZ - Z * E, axis=0)

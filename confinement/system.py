@@ -18,7 +18,7 @@ import scipy.sparse as sps
 
 from .eigensolver import check_hermitian
 from .errors import ParameterError
-from .symmetry import C4Z, SiteSymmetry, site_rotation
+from .symmetry import C4Z, SiteSymmetry, map_sites
 
 
 @dataclass
@@ -79,10 +79,7 @@ class FiniteSystem:
         None if the sites are not inversion symmetric or orbital parities are unknown."""
         if self.orbital_parity is None:
             return None
-        scale = max(np.abs(self.positions).max(), 1.0)
-        keys = np.round(self.positions / (tol * scale)).astype(np.int64)
-        index = {tuple(k): i for i, k in enumerate(keys)}
-        partner = np.array([index.get(tuple(-k), -1) for k in keys])
+        partner = map_sites(self.positions, -np.eye(3), tol)
         if np.any(partner < 0) or np.any(self.sublattice[partner] != self.sublattice):
             return None
         sizes = np.diff(self.offsets)
@@ -95,8 +92,12 @@ class FiniteSystem:
         model gave no on-site blocks."""
         if self.onsite_c4z is None:
             return None
-        return site_rotation("C4z rotation", self.positions, C4Z, self.sublattice, self.offsets, self.onsite_c4z,
-                             order=4, phase=-1.0)
+        site_map = map_sites(self.positions, C4Z)
+        sizes = np.diff(self.offsets)
+        if np.any(site_map < 0) or np.any(sizes[np.maximum(site_map, 0)] != sizes):
+            return None
+        matrix = block_diagonal(self.sublattice, self.offsets, self.onsite_c4z, target=site_map)
+        return SiteSymmetry("C4z rotation", site_map, matrix, self.offsets, order=4, phase=-1.0)
 
     def counts(self) -> dict[str, int]:
         """Number of sites per sublattice name."""
@@ -104,18 +105,22 @@ class FiniteSystem:
         return {self.sublattice_names[i]: int(c) for i, c in zip(ids, n)}
 
 
-def block_diagonal(sublattice: np.ndarray, offsets: np.ndarray, blocks: Mapping[int, np.ndarray]) -> sps.csr_matrix:
-    """Block-diagonal CSR matrix with ``blocks[sublattice[s]]`` at site s (vectorised over sites)."""
+def block_diagonal(sublattice: np.ndarray, offsets: np.ndarray, blocks: Mapping[int, np.ndarray],
+                   target: np.ndarray | None = None) -> sps.csr_matrix:
+    """Block-diagonal CSR matrix with ``blocks[sublattice[s]]`` at site s (vectorised over sites);
+    with ``target`` (S,) the block of site s is placed in the rows of site target[s] (a site
+    symmetry U|s, μ⟩ = Σ_ν D_νμ |target(s), ν⟩; the target must have the same orbital count)."""
     n = int(offsets[-1])
     rows, cols, vals = [], [], []
     for sub, block in blocks.items():
-        starts = offsets[:-1][sublattice == sub]
+        sites = np.flatnonzero(sublattice == sub)
         r, c = np.nonzero(block)
-        if len(starts) == 0 or len(r) == 0:
+        if len(sites) == 0 or len(r) == 0:
             continue
-        rows.append((starts[:, None] + r[None, :]).ravel())
-        cols.append((starts[:, None] + c[None, :]).ravel())
-        vals.append(np.tile(block[r, c], len(starts)))
+        row_starts = offsets[sites if target is None else target[sites]]
+        rows.append((row_starts[:, None] + r[None, :]).ravel())
+        cols.append((offsets[sites][:, None] + c[None, :]).ravel())
+        vals.append(np.tile(block[r, c], len(sites)))
     if not rows:
         return sps.csr_matrix((n, n), dtype=complex)
     return sps.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
