@@ -105,18 +105,21 @@ def build_cube(params: KaneParameters, cube: GridCube, *, check_spurious: bool =
 
 
 def cube_gfactors(params: KaneParameters, cube: GridCube, *, solver: str = "auto", tol: float = 1e-8,
-                  finite_field_T: float | None = 1.0) -> dict:
+                  finite_field_T: float | None = 1.0, gauge_origin=None) -> dict:
     """Band-edge energies (eV from the bulk VBM) and J-convention g-factors of the confined doublets.
 
     Returns the record of :func:`confinement.doublets.band_edge_gfactors` (``E_cb``, ``E_vb``,
     ``g_e``, ``g_h``, tensors, finite-field g, solver info) plus the grid and the count of levels
     returned by the solver that lie inside the bulk gap (``n_in_gap``; must be 0, else spurious).
+    ``gauge_origin``: r0 (nm, relative to the cube centre; default the centre) of the Peierls
+    phases' vector potential A = ½ B × (r − r0). A moved origin costs the finite-field solve its
+    symmetry sectors (the shared solver then uses no inversion/C4z hints).
     """
     start = time.perf_counter()
     system = build_cube(params, cube)
     build_seconds = time.perf_counter() - start
     record = band_edge_gfactors(system, params.Eg / 2, solver=solver, tol=tol, finite_field_T=finite_field_T,
-                                half_gap=params.Eg / 2)
+                                half_gap=params.Eg / 2, gauge_origin=gauge_origin)
     levels = np.concatenate([record["levels_below"], record["levels_above"]])
     record.update({"grid_nm": cube.h, "n_intervals": cube.n_intervals, "build_seconds": build_seconds,
                    "n_in_gap": int(np.sum((levels > 1e-9) & (levels < params.Eg - 1e-9))),

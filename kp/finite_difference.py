@@ -68,7 +68,8 @@ class TaylorCoefficients:
 
     ``h0`` (8, 8) eV; ``v`` (3, 8, 8) eV·nm; ``w`` (3, 3, 8, 8) eV·nm² (W_ab = ½∂²H/∂k_a∂k_b);
     ``zeeman`` (3, 8, 8) in μB·B units (explicit Zeeman terms incl. remote Δg); ``jband`` (3, 8, 8)
-    J = L + S in units of ħ.
+    J = L + S in units of ħ; ``spin`` (3, 8, 8) S in units of ħ (``zeeman`` − g0·``spin`` is the
+    remote-band Zeeman part).
     """
 
     h0: np.ndarray
@@ -76,6 +77,7 @@ class TaylorCoefficients:
     w: np.ndarray
     zeeman: np.ndarray
     jband: np.ndarray
+    spin: np.ndarray
 
 
 @lru_cache(maxsize=64)
@@ -95,6 +97,7 @@ def taylor_coefficients(params: KaneParameters) -> TaylorCoefficients:
         w=np.array([[num(c[(a, b)]) for b in range(3)] for a in range(3)]),
         zeeman=np.array([num(z) for z in model.zeeman]),
         jband=np.array([num(j) for j in model.angular_momentum]),
+        spin=np.array([num(x) for x in model.spin]),
     )
 
 

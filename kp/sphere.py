@@ -193,13 +193,23 @@ def _radial(n: int) -> _Radial:
 
 # --- the confined Hamiltonian ------------------------------------------------------------------
 
+#: Parts of the R-independent magnetic operator m0 = Σ m0_parts (units μB·B): the explicit spin
+#: Zeeman g0·S, the remote-band Zeeman terms (Δg_e, Δg_h), and the envelope orbital moment
+#: (2D/(ħ²/m0))·L_env split into its free-electron (the 1 in 1 + γ) and remote-mass (γ) parts.
+M0_PARTS = ("spin", "zeeman_remote", "envelope_free", "envelope_remote")
+
+
 @dataclass(frozen=True)
 class SectorOperators:
     """R-independent matrices of one parity sector (3 channels × N radial functions).
 
     H(R) = h0 + h1/R + h2/R² (eV, R in nm). Magnetic operators in units of μB·B:
     M_γ^{σσ'}(R) = R·m1[σ,σ',γ] + m0[σ,σ',γ] with σ = 0 (F_z = +1/2), 1 (F_z = −1/2);
-    ``jband``/``ftot`` [σ,σ',γ]: projected band J = L + S and total F = J + L_env (units ħ).
+    m1 is the interband term (r × V⁰)/(ħ²/m0), m0 = Σ ``m0_parts`` (:data:`M0_PARTS`).
+    ``velocity0``/``velocity1`` [σ,σ',a]: V_a(R) = ∂H/∂k_a = velocity0 + velocity1/R (eV·nm),
+    used for the gauge-origin term −(r0 × V)/(ħ²/m0) of A = ½ B × (r − r0); V is odd under
+    inversion, so inside one parity sector both vanish (tests/test_kp_mechanism.py checks it).
+    ``jband``/``ftot`` [σ,σ',γ]: projected band J = L + S and total F = J + L_env (ħ).
     """
 
     name: str
@@ -210,6 +220,9 @@ class SectorOperators:
     h2: np.ndarray
     m1: np.ndarray
     m0: np.ndarray
+    m0_parts: dict
+    velocity0: np.ndarray
+    velocity1: np.ndarray
     jband: np.ndarray
     ftot: np.ndarray
 
@@ -218,15 +231,46 @@ class SectorOperators:
         r = np.asarray(radius, dtype=float)[..., None, None]
         return self.h0 + self.h1 / r + self.h2 / r**2
 
+    def origin_term(self, radius: float, gauge_origin) -> np.ndarray:
+        """−(r0 × V(R))/(ħ²/m0) [σ,σ',γ] (units μB·B): the change of M when A = ½ B × (r − r0), r0 in nm."""
+        r0 = np.asarray(gauge_origin, dtype=float)
+        vel = self.velocity0 + self.velocity1 / float(radius)
+        return -np.einsum("gca,c,staij->stgij", _LEVI, r0, vel) / HBAR2_OVER_M0
+
+    def magnetic(self, radius: float, gauge_origin=None) -> np.ndarray:
+        """M(R) [σ,σ',γ] (units μB·B) for A = ½ B × (r − r0); r0 = ``gauge_origin`` (nm, default the centre)."""
+        m = float(radius) * self.m1 + self.m0
+        return m if gauge_origin is None else m + self.origin_term(radius, gauge_origin)
+
     def channel_weights(self, vecs: np.ndarray) -> np.ndarray:
         """Weights (…, 3) of the channels in eigenvectors (…, 3N)."""
         p = np.abs(vecs) ** 2
         return p.reshape(*p.shape[:-1], len(self.channels), self.n).sum(-1)
 
+    def channel_mask(self, index: int) -> np.ndarray:
+        """(3N,) indicator of the radial functions of channel ``index``."""
+        mask = np.zeros(len(self.channels) * self.n)
+        mask[index * self.n:(index + 1) * self.n] = 1.0
+        return mask
 
-def _numeric_coefficients(params: KaneParameters):
+
+@dataclass(frozen=True)
+class _BandOperators:
+    """Numerical 8×8 band operators of a parameter set used by the sphere (k² coefficient D = W_aa)."""
+
+    h0: np.ndarray
+    v: np.ndarray
+    d: np.ndarray
+    d_free: np.ndarray
+    zeeman: np.ndarray
+    spin: np.ndarray
+    jband: np.ndarray
+    g0: float
+
+
+def _numeric_coefficients(params: KaneParameters) -> _BandOperators:
     tc = taylor_coefficients(params)
-    h0, v, w = tc.h0, tc.v, tc.w
+    w = tc.w
     d = w[0, 0]
     for a in range(3):
         for b in range(3):
@@ -234,16 +278,18 @@ def _numeric_coefficients(params: KaneParameters):
                 raise NotImplementedError("sphere solver: the k² terms must be isotropic (W_ab = D δ_ab)")
     if np.max(np.abs(d - np.diag(np.diag(d)))) > 1e-12:
         raise NotImplementedError("sphere solver: D (coefficient of k²) must be diagonal in the band basis")
-    return h0, v, d, tc.zeeman, tc.jband
+    d_free = (HBAR2_OVER_M0 / 2 if params.free_electron else 0.0) * np.eye(8)
+    return _BandOperators(h0=tc.h0, v=tc.v, d=d, d_free=d_free, zeeman=tc.zeeman, spin=tc.spin,
+                          jband=tc.jband, g0=params.g0)
 
 
-def _sector(name, channels, coeffs, n: int) -> SectorOperators:
-    h0b, v, d, zeeman, jband = coeffs
+def _sector(name, channels, bands: _BandOperators, n: int) -> SectorOperators:
+    v, d = bands.v, bands.d
     lenv = _envelope_angular_momentum()
     U, Dn = _gradient_coefficients()
     rhat = U + Dn
     rad = _radial(n)
-    a_pm = _channel_vectors(jband, lenv, channels)
+    a_pm = _channel_vectors(bands.jband, lenv, channels)
     eye9, eyeN = np.eye(N_LM), np.eye(n)
     ls = [c[2] for c in channels]
     nch = len(channels)
@@ -262,23 +308,33 @@ def _sector(name, channels, coeffs, n: int) -> SectorOperators:
     def same_l(coef):  # coefficient (nch, nch) × identity radial where l equal
         return assemble([[coef[i, j] * eyeN if ls[i] == ls[j] else None for j in range(nch)] for i in range(nch)])
 
-    h0 = same_l(elem(np.kron(h0b, eye9)))
+    def gradient(band_ops, s1=0, s2=0):  # R · Σ_a X_a k_a, k = −i∇ (band matrices X_a, (3, 8, 8))
+        cu = sum(elem(np.kron(band_ops[a], U[a]), s1, s2) for a in range(3))
+        cd = sum(elem(np.kron(band_ops[a], Dn[a]), s1, s2) for a in range(3))
+        blocks = [[None] * nch for _ in range(nch)]
+        for i in range(nch):
+            for j in range(nch):
+                if ls[i] == ls[j] + 1:
+                    blocks[i][j] = -1j * cu[i, j] * rad.up[(ls[i], ls[j])]
+                elif ls[i] == ls[j] - 1:
+                    blocks[i][j] = -1j * cd[i, j] * rad.down[(ls[i], ls[j])]
+        return assemble(blocks)
+
+    h0 = same_l(elem(np.kron(bands.h0, eye9)))
     dk = elem(np.kron(d, eye9))
     h2 = assemble([[dk[i, j] * np.diag(rad.zeros[ls[i]] ** 2) if ls[i] == ls[j] else None
                     for j in range(nch)] for i in range(nch)])
-    cu = sum(elem(np.kron(v[a], U[a])) for a in range(3))
-    cd = sum(elem(np.kron(v[a], Dn[a])) for a in range(3))
-    blocks = [[None] * nch for _ in range(nch)]
-    for i in range(nch):
-        for j in range(nch):
-            if ls[i] == ls[j] + 1:
-                blocks[i][j] = -1j * cu[i, j] * rad.up[(ls[i], ls[j])]
-            elif ls[i] == ls[j] - 1:
-                blocks[i][j] = -1j * cd[i, j] * rad.down[(ls[i], ls[j])]
-    h1 = assemble(blocks)
+    h1 = gradient(v)
 
-    m1 = np.zeros((2, 2, 3, nch * n, nch * n), complex)
-    m0 = np.zeros_like(m1)
+    spin = bands.g0 * bands.spin
+    band_parts = {"spin": spin, "zeeman_remote": bands.zeeman - spin}
+    envelope_parts = {"envelope_free": 2 * bands.d_free / HBAR2_OVER_M0,
+                      "envelope_remote": 2 * (d - bands.d_free) / HBAR2_OVER_M0}
+    shape = (2, 2, 3, nch * n, nch * n)
+    m1 = np.zeros(shape, complex)
+    m0_parts = {key: np.zeros(shape, complex) for key in M0_PARTS}
+    velocity0, velocity1 = np.zeros(shape, complex), np.zeros(shape, complex)
+    axis = np.eye(3)
     for s1 in range(2):
         for s2 in range(2):
             for g in range(3):
@@ -289,17 +345,24 @@ def _sector(name, channels, coeffs, n: int) -> SectorOperators:
                 m1[s1, s2, g] = assemble([[coef[i, j] * rad.position[(ls[i], ls[j])]
                                            if abs(ls[i] - ls[j]) == 1 else None
                                            for j in range(nch)] for i in range(nch)])
-                op0 = np.kron(2 * d / HBAR2_OVER_M0, lenv[g]) + np.kron(zeeman[g], eye9)
-                m0[s1, s2, g] = same_l(elem(op0, s1, s2))
+                for key, b in band_parts.items():
+                    m0_parts[key][s1, s2, g] = same_l(elem(np.kron(b[g], eye9), s1, s2))
+                for key, b in envelope_parts.items():
+                    m0_parts[key][s1, s2, g] = same_l(elem(np.kron(b, lenv[g]), s1, s2))
+                # V_a = V⁰_a + 2D k_a
+                velocity0[s1, s2, g] = same_l(elem(np.kron(v[g], eye9), s1, s2))
+                velocity1[s1, s2, g] = gradient(2 * d * axis[g][:, None, None], s1, s2)
+    m0 = sum(m0_parts.values())
     # projected band J and total F (channel-resolved; F is channel-diagonal, J is not)
-    jfull = np.array([[[same_l(elem(np.kron(jband[g], eye9), s1, s2)) for g in range(3)]
+    jfull = np.array([[[same_l(elem(np.kron(bands.jband[g], eye9), s1, s2)) for g in range(3)]
                        for s2 in range(2)] for s1 in range(2)])
-    ffull = np.array([[[same_l(elem(np.kron(jband[g], eye9) + np.kron(np.eye(8), lenv[g]), s1, s2))
+    ffull = np.array([[[same_l(elem(np.kron(bands.jband[g], eye9) + np.kron(np.eye(8), lenv[g]), s1, s2))
                         for g in range(3)] for s2 in range(2)] for s1 in range(2)])
     for name_, m in (("H0", h0), ("H1", h1), ("H2", h2)):
         if np.max(np.abs(m - m.conj().T)) > 1e-9 * max(1.0, np.max(np.abs(m))):
             raise PhysicsCheckError(f"sphere sector {name}: {name_} is not Hermitian")
     return SectorOperators(name=name, channels=channels, n=n, h0=h0, h1=h1, h2=h2, m1=m1, m0=m0,
+                           m0_parts=m0_parts, velocity0=velocity0, velocity1=velocity1,
                            jband=jfull, ftot=ffull)
 
 
@@ -317,8 +380,8 @@ def sphere_operators(params: KaneParameters, n_radial: int = DEFAULT_N_RADIAL) -
             f"the bulk k·p bands of {params.label!r} enter the gap (valence maximum {scan['valence_max']:.3g} eV "
             f"within k ≤ {scan['k_max']:g}/nm): confined states would be spurious; use remote-band mass terms "
             "(gamma_v, gamma_c) that keep the bands out of the gap")
-    coeffs = _numeric_coefficients(params)
-    return {name: _sector(name, ch, coeffs, n_radial) for name, ch in SECTORS.items()}
+    bands = _numeric_coefficients(params)
+    return {name: _sector(name, ch, bands, n_radial) for name, ch in SECTORS.items()}
 
 
 # --- solving -----------------------------------------------------------------------------------
@@ -373,32 +436,69 @@ def sphere_levels(params: KaneParameters, diameters_nm, *, n_radial: int = DEFAU
             "E_transition": e_e - e_h + _coulomb(radii, epsilon), "n_in_gap": in_gap}
 
 
-def _doublet_matrices(op: SectorOperators, vecs: np.ndarray, radii: np.ndarray):
+def project_doublets(vecs: np.ndarray, mat: np.ndarray, right: np.ndarray | None = None) -> np.ndarray:
+    """⟨σ|O|σ'⟩ (n, 3, 2, 2) of sector operators ``mat`` [σ,σ',γ] (2, 2, 3, M, M) in doublets ``vecs`` (n, M).
+
+    Both members of a doublet share the radial-channel coefficients c, so ⟨σ|O|σ'⟩ = c† O^{σσ'} c;
+    ``right`` (n, M) replaces c on the right (for channel-resolved pieces).
+    """
+    right = vecs if right is None else right
+    return np.einsum("ni,stgij,nj->ngst", vecs.conj(), mat, right, optimize=True)
+
+
+def _doublet_matrices(op: SectorOperators, vecs: np.ndarray, radii: np.ndarray, gauge_origin=None):
     """Zeeman (n, 3, 2, 2) [units μB], band J and total F (n, 3, 2, 2) [ħ] of the doublets."""
-    # ⟨σ|O|σ'⟩ = c† O^{σσ'} c (both members share the coefficients c)
-    def proj(mat):  # mat (2, 2, 3, M, M) → (n, 3, 2, 2)
-        t = np.einsum("ni,stgij,nj->ngst", vecs.conj(), mat, vecs, optimize=True)
-        return t
-    zee = proj(op.m1) * radii[:, None, None, None] + proj(op.m0)
-    return zee, proj(op.jband), proj(op.ftot)
+    r = radii[:, None, None, None]
+    zee = project_doublets(vecs, op.m1) * r + project_doublets(vecs, op.m0)
+    if gauge_origin is not None:
+        vel = project_doublets(vecs, op.velocity0) + project_doublets(vecs, op.velocity1) / r   # V_a (n, 3, 2, 2)
+        zee = zee - np.einsum("gca,c,nast->ngst", _LEVI, np.asarray(gauge_origin, float), vel) / HBAR2_OVER_M0
+    return zee, project_doublets(vecs, op.jband), project_doublets(vecs, op.ftot)
+
+
+@dataclass(frozen=True)
+class SectorStates:
+    """Ground doublets of one sector per radius: ``energies`` (n,) eV, channel coefficients ``vectors`` (n, 3N)."""
+
+    operators: SectorOperators
+    radii: np.ndarray
+    energies: np.ndarray
+    vectors: np.ndarray
+
+
+#: (key, band selector, sector) of the electron and hole ground doublets.
+CARRIERS = (("e", "c", "electron"), ("h", "v", "hole"))
+
+
+def sphere_doublets(params: KaneParameters, diameters_nm, *,
+                    n_radial: int = DEFAULT_N_RADIAL) -> dict[str, SectorStates]:
+    """The electron (lowest conduction) and hole (highest valence) F = 1/2 doublets, keyed by sector name."""
+    radii = _radii(diameters_nm)
+    ops = sphere_operators(params, n_radial)
+    out = {}
+    for _, band, sector in CARRIERS:
+        energy, vecs, _ = _solve(ops[sector], radii, params.Eg, band, True)
+        out[sector] = SectorStates(ops[sector], radii, energy, vecs)
+    return out
 
 
 def sphere_gfactors(params: KaneParameters, diameters_nm, *, n_radial: int = DEFAULT_N_RADIAL,
-                    epsilon: float | None = None, check_isotropy: bool = True) -> dict[str, np.ndarray]:
+                    epsilon: float | None = None, check_isotropy: bool = True,
+                    gauge_origin=None) -> dict[str, np.ndarray]:
     """Energies and J-convention g-factors of the F = 1/2 ground doublets per diameter (nm).
 
     Returns arrays: diameter, E_e, E_h (eV from the bulk VBM), E_transition (E_e − E_h, plus the
     Coulomb shift if ``epsilon``), g_e, g_h, g_X = g_e + g_h, g_e_bulk_at_E, g_h_bulk_at_E (bulk
     k·p at Eg = E_transition), channel weights w_e, w_h (n, 3) in the order of ``SECTORS`` and
-    the largest g-tensor anisotropy. g0 is the parameter set's g0.
+    the largest g-tensor anisotropy. g0 is the parameter set's g0. ``gauge_origin`` r0 (nm,
+    3-vector; default the sphere centre) of the vector potential A = ½ B × (r − r0).
     """
-    radii = _radii(diameters_nm)
-    ops = sphere_operators(params, n_radial)
+    states = sphere_doublets(params, diameters_nm, n_radial=n_radial)
+    radii = states["electron"].radii
     out: dict[str, np.ndarray] = {"diameter": 2 * radii}
-    for key, band, sector in (("e", "c", "electron"), ("h", "v", "hole")):
-        op = ops[sector]
-        energy, vecs, _ = _solve(op, radii, params.Eg, band, True)
-        zee, jb, ft = _doublet_matrices(op, vecs, radii)
+    for key, _, sector in CARRIERS:
+        st = states[sector]
+        zee, jb, ft = _doublet_matrices(st.operators, st.vectors, radii, gauge_origin)
         g = np.empty(len(radii))
         aniso = 0.0
         for i in range(len(radii)):
@@ -412,9 +512,9 @@ def sphere_gfactors(params: KaneParameters, diameters_nm, *, n_radial: int = DEF
             aniso = max(aniso, t.anisotropy)
         if check_isotropy and aniso > 1e-6:
             raise PhysicsCheckError(f"{sector} g-tensor of a spherical NC is anisotropic ({aniso:.2e})")
-        out[f"E_{key}"] = energy
+        out[f"E_{key}"] = st.energies
         out[f"g_{key}"] = g
-        out[f"w_{key}"] = op.channel_weights(vecs)
+        out[f"w_{key}"] = st.operators.channel_weights(st.vectors)
         out[f"anisotropy_{key}"] = np.full(len(radii), aniso)
     out["E_transition"] = out["E_e"] - out["E_h"] + _coulomb(radii, epsilon)
     out["g_X"] = out["g_e"] + out["g_h"]
@@ -425,11 +525,12 @@ def sphere_gfactors(params: KaneParameters, diameters_nm, *, n_radial: int = DEF
 
 
 def sphere_finite_field(params: KaneParameters, diameter_nm: float, field_T, *, carrier: str = "electron",
-                        n_radial: int = DEFAULT_N_RADIAL) -> float:
+                        n_radial: int = DEFAULT_N_RADIAL, gauge_origin=None) -> float:
     """E(⇑) − E(⇓) in eV of the ground doublet at a finite field ``field_T`` (3-vector, T).
 
     Diagonalises H(R) + μB B·M (linear in B, in the F = 1/2 space of both F_z) and labels the two
     lowest-lying (electron) / highest (hole) doublet states by the sign of ⟨J·n⟩ (J-convention).
+    ``gauge_origin``: r0 (nm) of A = ½ B × (r − r0), default the centre.
     """
     sector = {"electron": "electron", "hole": "hole"}[carrier]
     op = sphere_operators(params, n_radial)[sector]
@@ -437,7 +538,7 @@ def sphere_finite_field(params: KaneParameters, diameter_nm: float, field_T, *, 
     B = np.asarray(field_T, dtype=float)
     nB = B / np.linalg.norm(B)
     h = op.hamiltonian(R)
-    M = R * op.m1 + op.m0  # (2, 2, 3, M, M)
+    M = op.magnetic(R, gauge_origin)  # (2, 2, 3, M, M)
     size = h.shape[0]
     full = np.zeros((2 * size, 2 * size), complex)
     Jn = np.zeros_like(full)
@@ -473,7 +574,8 @@ def bulk_gap_intrusion(params: KaneParameters, k_max: float = 100.0, n_k: int = 
     energy (the 6 upper bands) found, and the number of (k, band) samples inside (0, Eg).
     A band entering the gap at large k would host spurious confined states.
     """
-    h0, v, d, _, _ = _numeric_coefficients(params)
+    bands = _numeric_coefficients(params)
+    h0, v, d = bands.h0, bands.v, bands.d
     ks = np.linspace(0, k_max, n_k)
     vmax, cmin, n_in = -np.inf, np.inf, 0
     for direction in ((1, 0, 0), (1, 1, 0), (1, 1, 1)):
