@@ -164,17 +164,9 @@ def _refit_member(section: RefitSection, strength: float, base: TBParameters,
         result = run_refit(section, initial=start, base=base)
     except RefitError as exc:
         return FamilyMember(strength, hopping, section.name, error=str(exc), attempt=exc.result,
-                            at_bound=_at_bound(exc.result, section))
+                            at_bound=exc.result.at_bound if exc.result else ())
     return FamilyMember(strength, hopping, section.name, result=result, bulk=bulk_tb(Crystal(result.params)),
-                        at_bound=_at_bound(result, section))
-
-
-def _at_bound(fit: RefitResult | None, section: RefitSection, rel: float = 1e-3) -> tuple[str, ...]:
-    """Free parameters whose fitted value lies on (within ``rel`` of the range from) a bound."""
-    if fit is None:
-        return ()
-    return tuple(p for p, c in fit.changes.items()
-                 if min(abs(c["fitted"] - b) for b in section.free[p]) <= rel * (section.free[p][1] - section.free[p][0]))
+                        at_bound=result.at_bound)
 
 
 def _summary(m: FamilyMember) -> str:
