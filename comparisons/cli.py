@@ -191,9 +191,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .runner import check_compare
     from .sweep import plan
 
     config = _load_run_config(args.config)
+    check_compare(config.compare)           # data files exist and parse, populations have rows
     points = plan(config, dry_run=True)
     by_model = {m.id: sum(p.model_id == m.id for p in points) for m in config.models}
     if args.json:
@@ -205,14 +207,19 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from .compare import METRICS_MD, run_comparison
+    from .measured import DEFAULT_POPULATION
     from .metrics import metrics_markdown
+    from .systematics import parse_systematics
 
+    populations = args.population or [DEFAULT_POPULATION]
     metrics = run_comparison(args.results, args.data, args.out, bundled=not args.no_bundled,
-                             bulk_constants=args.bulk_params, formats=args.formats.split(","))
+                             bulk_constants=args.bulk_params, formats=args.formats.split(","),
+                             populations=populations, show_populations=args.show_population,
+                             systematics=parse_systematics(args.systematics))
     if args.json:
         print(to_json(metrics), end="")
         return 0
-    summary = metrics_markdown(metrics).split("\n\n## ")[0]
+    summary = metrics_markdown(metrics, populations=populations).split("\n\n## ")[0]
     print(summary.rstrip())
     print(f"wrote figures, metrics.json and {METRICS_MD} to {args.out}/")
     return 0
@@ -420,6 +427,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--no-bundled", action="store_true",
                          help="leave out the bundled table of Meliakov et al. 2025 (then give --data)")
     compare.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    compare.add_argument("--population", action="append", default=[], metavar="NAME",
+                         help="measured population compared in metrics and figures (repeatable; default: glass-6K, "
+                              "the paper's NCs in glass at 6 K; others in the bundled table: solution-200K, bulk)")
+    compare.add_argument("--show-population", action="append", default=[], metavar="NAME",
+                         help="also draw this population with its own marker, without entering the metrics "
+                              "(repeatable)")
+    compare.add_argument("--systematics", action="append", default=[], metavar="CENTRAL=VAR1,VAR2",
+                         help="draw the curves of the variant model ids as a shaded systematic band around the "
+                              "central model's curve and report its low/high at the measured points (repeatable; "
+                              "ids: the model_id of landeg run results, or a curve's key or parameter set)")
     compare.add_argument("--bulk-params", default="universal", metavar="NAME",
                          help="k·p constant set of the bulk reference curve (default: universal)")
     compare.add_argument("--formats", default="png,pdf", metavar="LIST",
@@ -433,7 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every point of a config (models × sizes × parameters; examples/*.toml), each cached "
                     "by a content hash in DIR/points (re-running skips finished points), then write DIR/results.csv "
                     "(one row per point), DIR/metadata.json and the comparison with the measured data "
-                    "(DIR/compare). Progress with ETA on stderr.")
+                    "(DIR/compare). Progress with ETA on stderr. The measured data is checked before any point "
+                    "runs. Ctrl-C stops the run with one line saying how many points are done (exit status 130); "
+                    "rerun the same command to resume.")
     run.add_argument("config", help="run config (TOML), e.g. examples/quick.toml")
     run.add_argument("--out", metavar="DIR", help="output directory (overrides output.dir of the config)")
     run.add_argument("--workers", type=int, metavar="N", help="local worker processes (overrides run.workers)")
@@ -445,8 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser(
         "validate", help="check a run config without running it",
         description="Validate a run config: keys, types, values, names of materials, parameter sets and "
-                    "parameter paths, refit configs (not run); prints the number of points. Exit status 2 on "
-                    "errors.")
+                    "parameter paths, refit configs (not run), the measured data files of [compare] (exist and "
+                    "parse), its populations and the model ids of [compare.systematics]; prints the number of "
+                    "points. Exit status 2 on errors.")
     validate.add_argument("config", help="run config (TOML)")
     validate.add_argument("--json", action="store_true", help="print a JSON summary")
     validate.set_defaults(handler=_validate)
@@ -462,6 +482,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LandegError as exc:
         print(f"landeg {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:     # Ctrl-C: one line (a run says how far it got), not a traceback
+        print(f"landeg {args.command}: {str(exc) or 'interrupted'}", file=sys.stderr)
+        return 130
     except BrokenPipeError:              # `landeg params | head`: the reader went away; not an error
         sys.stderr.close()
         return 0

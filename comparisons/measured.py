@@ -3,7 +3,10 @@
 The bundled table ``data/meliakov2025_CsPbI3.csv`` holds every value stated in the text and
 captions of S. R. Meliakov et al., Nanoscale 17, 6522 (2025). Users add their own tables
 (digitised figure points, their own measurements) in the same CSV format; the schema, units
-and provenance rules are in ``docs/data.md``.
+and provenance rules are in ``docs/data.md``. Every row says how its sample is known
+(``sample_assignment``: stated / inferred / none) and which population it belongs to
+(``population``, e.g. ``glass-6K``, ``solution-200K``, ``bulk``), so that a comparison takes
+only the population it is asked for. Version-1 tables (without those two columns) still load.
 
 Units: g-factors and Δg dimensionless ("1"), times in ps, Larmor frequencies in rad/ns,
 energies in eV, fields in T, temperatures in K. g in the J-convention, g_X = g_e + g_h.
@@ -21,12 +24,26 @@ import numpy as np
 
 from confinement.errors import ParameterError, ParameterFileError
 
-SCHEMA_VERSION = "landeg-measurements/1"
+SCHEMA_VERSION = "landeg-measurements/2"
+#: Schema versions the loader reads (a version-1 table is a version-2 table without the optional columns).
+READABLE_VERSIONS = ("landeg-measurements/1", SCHEMA_VERSION)
 #: The table shipped with the toolkit.
 BUNDLED = Path(__file__).resolve().parent / "data" / "meliakov2025_CsPbI3.csv"
 
-COLUMNS = ("sample", "code", "quantity", "value", "uncertainty", "unit", "energy_eV", "field_T",
-           "temperature_K", "kind", "location", "note")
+#: Columns every table has (version 1 had exactly these).
+REQUIRED_COLUMNS = ("sample", "code", "quantity", "value", "uncertainty", "unit", "energy_eV", "field_T",
+                    "temperature_K", "kind", "location", "note")
+#: Version-2 columns that a table may leave out; the defaults are in :data:`DEFAULTS`.
+OPTIONAL_COLUMNS = ("sample_assignment", "population")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+#: How the row's sample is known: said by the source, inferred (the note gives the reasoning), or no sample.
+ASSIGNMENTS = ("stated", "inferred", "none")
+#: The population the comparison uses unless told otherwise: the paper's glass samples, TRFE at 6 K.
+DEFAULT_POPULATION = "glass-6K"
+#: Values of the optional columns when a table leaves them out (or a cell is empty).
+DEFAULTS = {"sample_assignment": "'stated' when the row names a sample, 'none' otherwise",
+            "population": DEFAULT_POPULATION}
+_POPULATION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-")
 #: Allowed quantities and the unit each must be stated in.
 UNITS = {
     "g_e": "1", "g_h": "1", "g_X": "1", "delta_g_e": "1", "delta_g_h": "1",
@@ -36,7 +53,7 @@ UNITS = {
 #: Quantities that are magnitudes (must be > 0; Δg ≥ 0).
 _POSITIVE = {"T2_e_ps", "T2_h_ps", "tau_B0_ps", "omega_L_e", "omega_L_h"}
 _NON_NEGATIVE = {"delta_g_e", "delta_g_h"}
-KINDS = ("text", "caption", "series_endpoint", "derived", "fit")
+KINDS = ("text", "caption", "series_endpoint", "derived", "fit", "digitised")
 #: The reference paper's sample labels and technology codes.
 PAPER_SAMPLES = {"#1": "EK31", "#2": "EK7", "#3": "EK8", "#4": "EK201", "#5": "EK205", "#6": "EK203"}
 _REQUIRED = ("quantity", "value", "unit", "kind", "location")
@@ -69,7 +86,9 @@ class Measurement:
 
     ``value`` is in ``unit`` (g: "1", times: "ps", Larmor frequencies: "rad/ns");
     ``energy_eV`` laser/transition energy (eV), ``field_T`` magnetic field (T),
-    ``temperature_K`` (K). ``source``/``line`` locate the row in its file (not compared).
+    ``temperature_K`` (K). ``sample_assignment`` (stated / inferred / none) and ``population``
+    (e.g. glass-6K) take the defaults of :data:`DEFAULTS` when left empty.
+    ``source``/``line`` locate the row in its file (not compared).
     """
 
     sample: str
@@ -84,6 +103,8 @@ class Measurement:
     kind: str
     location: str
     note: str = ""
+    sample_assignment: str = ""
+    population: str = ""
     source: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
 
@@ -112,7 +133,12 @@ class Measurement:
                 raise MeasurementError(name, f"must be {'positive' if strict else 'non-negative'}, got {x}")
         if q.startswith("omega_L") and self.field_T is None:
             raise MeasurementError("field_T", f"{q} needs the field it was measured at")
+        if self.kind == "digitised" and not self.note:
+            raise MeasurementError("note", "a digitised row must give the digitiser's provenance in note "
+                                           "(who, tool, date, figure panel)")
         self._check_sample()
+        self._check_assignment()
+        self._check_population()
 
     def _check_sample(self) -> None:
         expected = PAPER_SAMPLES.get(self.sample)
@@ -125,6 +151,27 @@ class Measurement:
         if owner is not None and self.sample != owner:
             raise MeasurementError("sample", f"code {self.code} belongs to sample {owner}, "
                                              f"not {self.sample!r}")
+
+
+    def _check_assignment(self) -> None:
+        if not self.sample_assignment:   # frozen dataclass: fill the documented default in place
+            object.__setattr__(self, "sample_assignment", "stated" if self.sample else "none")
+        a = self.sample_assignment
+        if a not in ASSIGNMENTS:
+            raise MeasurementError("sample_assignment", f"unknown assignment {a!r}; allowed: {', '.join(ASSIGNMENTS)}")
+        if (a == "none") != (self.sample == ""):
+            raise MeasurementError("sample_assignment", f"{a!r} does not fit sample {self.sample!r}: use 'none' "
+                                                        "exactly when the row names no sample")
+        if a == "inferred" and not self.note:
+            raise MeasurementError("note", "an inferred sample assignment must give its reasoning in note")
+
+    def _check_population(self) -> None:
+        if not self.population:
+            object.__setattr__(self, "population", DEFAULT_POPULATION)
+        bad = sorted(set(self.population) - _POPULATION_CHARS)
+        if bad:
+            raise MeasurementError("population", f"{self.population!r}: use letters, digits and _ . + - only "
+                                                 f"(not {''.join(bad)!r})")
 
 
 def _selector(value: str | Iterable[str] | None) -> frozenset[str] | None:
@@ -156,15 +203,22 @@ class MeasurementTable:
         """Quantities present, in first-appearance order."""
         return tuple(dict.fromkeys(m.quantity for m in self.rows))
 
+    @property
+    def populations(self) -> tuple[str, ...]:
+        """Populations present, in first-appearance order."""
+        return tuple(dict.fromkeys(m.population for m in self.rows))
+
     def select(self, quantity: str | Iterable[str] | None = None, sample: str | Iterable[str] | None = None,
                kind: str | Iterable[str] | None = None, code: str | Iterable[str] | None = None,
-               ) -> "MeasurementTable":
+               population: str | Iterable[str] | None = None,
+               sample_assignment: str | Iterable[str] | None = None) -> "MeasurementTable":
         """Rows matching every given criterion (a value or a collection; ``None`` = any).
 
         ``sample=""`` selects the rows that are not sample specific.
         """
         crit = {"quantity": _selector(quantity), "sample": _selector(sample),
-                "kind": _selector(kind), "code": _selector(code)}
+                "kind": _selector(kind), "code": _selector(code), "population": _selector(population),
+                "sample_assignment": _selector(sample_assignment)}
         return MeasurementTable(tuple(m for m in self.rows
                                       if all(s is None or getattr(m, k) in s for k, s in crit.items())))
 
@@ -197,24 +251,41 @@ def _number(name: str, text: str) -> float | None:
         raise MeasurementError(name, f"not a number: {text!r}") from None
 
 
-def _header_block(lines: list[str], path: Path) -> int:
-    """Index of the header line; checks a ``# schema:`` comment if one is present."""
+def _header_block(lines: list[str], path: Path) -> tuple[int, str | None]:
+    """Index of the header line and the version of a ``# schema:`` comment (``None`` if absent)."""
+    version = None
     for i, line in enumerate(lines):
         text = line.strip()
         if text and not text.startswith("#"):
-            return i
+            return i, version
         if text.lower().startswith("# schema:"):
             version = (text.split(":", 1)[1].split() or [""])[0]
-            if version != SCHEMA_VERSION:
-                raise MeasurementFileError(path, f"schema {version!r} is not {SCHEMA_VERSION!r}")
+            if version not in READABLE_VERSIONS:
+                raise MeasurementFileError(path, f"schema {version!r} is not one of {', '.join(READABLE_VERSIONS)}")
     raise MeasurementFileError(path, "no header line (expected columns: " + ",".join(COLUMNS) + ")")
+
+
+def _check_header(header: list[str], version: str | None, path: Path, line: int) -> None:
+    """The required columns, any of the optional ones (not under a version-1 schema), none repeated."""
+    allowed = REQUIRED_COLUMNS if version == READABLE_VERSIONS[0] else COLUMNS
+    unknown = [h for h in header if h not in allowed]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    for bad, what in ((unknown, "unknown column"), (missing, "missing column"), (duplicated, "repeated column")):
+        if bad:
+            hint = (f"a {READABLE_VERSIONS[0]} table has exactly {','.join(REQUIRED_COLUMNS)}; declare "
+                    f"'# schema: {SCHEMA_VERSION}' for {', '.join(OPTIONAL_COLUMNS)}"
+                    if version == READABLE_VERSIONS[0] and bad[0] in OPTIONAL_COLUMNS else
+                    f"columns: {','.join(REQUIRED_COLUMNS)}, optionally {','.join(OPTIONAL_COLUMNS)}")
+            raise MeasurementFileError(path, f"{what}: {bad[0]!r} ({hint})", line=line, field_name=bad[0])
 
 
 def read_measurements(path: str | Path) -> MeasurementTable:
     """Read and validate one measurement CSV.
 
     Leading lines starting with ``#`` are comments; after the header every non-blank line is a
-    data row (so a row may start with a sample label such as ``#4``). Raises
+    data row (so a row may start with a sample label such as ``#4``). Columns of
+    :data:`OPTIONAL_COLUMNS` left out take the :data:`DEFAULTS`. Raises
     :class:`MeasurementFileError` naming the file, data-row number, line and column.
     """
     path = Path(path)
@@ -224,17 +295,10 @@ def read_measurements(path: str | Path) -> MeasurementTable:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
         raise MeasurementFileError(path, f"not UTF-8 text ({exc})") from None
-    start = _header_block(lines, path)
+    start, version = _header_block(lines, path)
     reader = csv.reader(lines[start:])
     header = [h.strip() for h in next(reader)]
-    unknown = [h for h in header if h not in COLUMNS]
-    missing = [c for c in COLUMNS if c not in header]
-    duplicated = sorted({h for h in header if header.count(h) > 1})
-    for bad, what in ((unknown, "unknown column"), (missing, "missing column"), (duplicated, "repeated column")):
-        if bad:
-            raise MeasurementFileError(path, f"{what}: {bad[0]!r} (columns must be exactly "
-                                             f"{','.join(COLUMNS)})", line=start + 1,
-                                       field_name=bad[0])
+    _check_header(header, version, path, start + 1)
     rows: list[Measurement] = []
     for cells in reader:
         line = start + reader.line_num
@@ -246,7 +310,7 @@ def read_measurements(path: str | Path) -> MeasurementTable:
                                        row=row, line=line, field_name="(row length)")
         raw = {h: c.strip() for h, c in zip(header, cells)}
         try:
-            kw: dict[str, object] = {n: _number(n, raw[n]) if n in _NUMERIC else raw[n] for n in COLUMNS}
+            kw: dict[str, object] = {n: _number(n, raw[n]) if n in _NUMERIC else raw.get(n, "") for n in COLUMNS}
             if kw["value"] is None:
                 raise MeasurementError("value", "required field is empty")
             rows.append(Measurement(**kw, source=str(path), line=line))  # type: ignore[arg-type]
@@ -264,6 +328,7 @@ def load_measurements(path: str | Path | Sequence[str | Path] | None = None) -> 
     return MeasurementTable().extend(*path)
 
 
-__all__ = ["BUNDLED", "COLUMNS", "KINDS", "PAPER_SAMPLES", "SCHEMA_VERSION", "UNITS", "Measurement",
+__all__ = ["ASSIGNMENTS", "BUNDLED", "COLUMNS", "DEFAULTS", "DEFAULT_POPULATION", "KINDS", "OPTIONAL_COLUMNS",
+           "PAPER_SAMPLES", "READABLE_VERSIONS", "REQUIRED_COLUMNS", "SCHEMA_VERSION", "UNITS", "Measurement",
            "MeasurementError", "MeasurementFileError", "MeasurementTable", "load_measurements",
            "read_measurements"]

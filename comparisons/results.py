@@ -7,7 +7,8 @@ Accepted inputs (schema in ``docs/data.md``, section "Theory results"):
 - a tidy CSV table, one row per point (``DIR/results.csv`` of ``landeg run``; ``write_results_csv`` writes one).
 
 Points are grouped into :class:`TheoryCurve` objects keyed by (model, parameter set, shape) and
-sorted by transition energy. Units: energies eV, sizes nm, g dimensionless (J-convention,
+sorted by transition energy; a curve keeps the run-config model id of its points (``model_id``
+column of ``landeg run``'s results table), by which systematic bands name it. Units: energies eV, sizes nm, g dimensionless (J-convention,
 g_X = g_e + g_h).
 """
 
@@ -29,9 +30,9 @@ from .io import write_table
 SCHEMA_VERSION = "landeg-results/1"
 CARRIERS = ("g_e", "g_h", "g_X")
 #: Columns written by :func:`write_results_csv` (the tidy table format).
-CSV_COLUMNS = ("model", "label", "shape", "size_nm", "E_transition", "g_e", "g_h", "g_X")
+CSV_COLUMNS = ("model", "label", "shape", "size_nm", "E_transition", "g_e", "g_h", "g_X", "model_id")
 #: Record keys that must agree between points of one curve (when present).
-_CONSISTENT = ("shells", "passivation", "passivation_shift_eV", "epsilon")
+_CONSISTENT = ("shells", "passivation", "passivation_shift_eV", "epsilon", "model_id")
 #: Largest accepted |g_X − (g_e + g_h)| of a record that states g_X.
 GX_TOLERANCE = 1e-4
 _SAME_ENERGY = 1e-9  # eV
@@ -62,6 +63,7 @@ class TheoryPoint:
     source: str = ""
     record: str = ""
     variant: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    model_id: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -71,7 +73,10 @@ class TheoryPoint:
 
 @dataclass(frozen=True)
 class TheoryCurve:
-    """Points of one (model, parameter set, shape), sorted by energy (arrays, eV / nm / 1)."""
+    """Points of one (model, parameter set, shape), sorted by energy (arrays, eV / nm / 1).
+
+    ``model_id``: the run-config model id of the points ("" when the input does not say).
+    """
 
     model: str
     parameter_set: str
@@ -82,6 +87,7 @@ class TheoryCurve:
     g_X: np.ndarray
     size_nm: np.ndarray
     sources: tuple[str, ...] = ()
+    model_id: str = ""
 
     @property
     def key(self) -> str:
@@ -180,11 +186,15 @@ def point_from_record(rec: Mapping[str, Any], path: str | Path, record: str = "r
     size_key = next((k for k in ("size_nm", "edge_nm", "diameter_nm", "diameter") if rec.get(k) not in (None, "")),
                     None)
     size = None if size_key is None else _number(rec.get(size_key), path, record, size_key, False)
+    point = rec.get("point")
+    model_id = _text(rec.get("model_id", point.get("model_id") if isinstance(point, Mapping) else None),
+                     path, record, "model_id")
+    rec = {**rec, "model_id": model_id} if model_id else rec
     variant = tuple((k, json.dumps(rec[k], sort_keys=True)) for k in _CONSISTENT if k in rec)
     return TheoryPoint(model=model, parameter_set=_parameter_set(rec, path, record),
                        shape=_text(rec.get("shape"), path, record, "shape"), energy_eV=energy,  # type: ignore[arg-type]
                        g_e=g_e, g_h=g_h, g_X=g_e + g_h, size_nm=size, source=str(path), record=record,  # type: ignore[arg-type, operator]
-                       variant=variant)
+                       variant=variant, model_id=model_id)
 
 
 def _read_json(path: Path) -> list[TheoryPoint]:
@@ -287,7 +297,8 @@ def group_points(points: Iterable[TheoryPoint]) -> list[TheoryCurve]:
         arr = np.array([(p.energy_eV, p.g_e, p.g_h, p.g_X, np.nan if p.size_nm is None else p.size_nm)
                         for p in unique], dtype=float)
         curves.append(TheoryCurve(*key, energy_eV=arr[:, 0], g_e=arr[:, 1], g_h=arr[:, 2], g_X=arr[:, 3],
-                                  size_nm=arr[:, 4], sources=tuple(dict.fromkeys(p.source for p in unique))))
+                                  size_nm=arr[:, 4], sources=tuple(dict.fromkeys(p.source for p in unique)),
+                                  model_id=first.model_id))
     return curves
 
 
@@ -303,7 +314,8 @@ def write_results_csv(path: str | Path, curves: Sequence[TheoryCurve], comments:
         n = len(c.energy_eV)
         for name, values in (("model", [c.model] * n), ("label", [c.parameter_set] * n), ("shape", [c.shape] * n),
                              ("size_nm", ["" if np.isnan(s) else float(s) for s in c.size_nm]),
-                             ("E_transition", c.energy_eV), ("g_e", c.g_e), ("g_h", c.g_h), ("g_X", c.g_X)):
+                             ("E_transition", c.energy_eV), ("g_e", c.g_e), ("g_h", c.g_h), ("g_X", c.g_X),
+                             ("model_id", [c.model_id] * n)):
             columns[name].extend(values)
     header = [f"schema: {SCHEMA_VERSION}  (docs/data.md, 'Theory results')",
               "energies eV, sizes nm (edge of a cube, diameter of a sphere), g in the J-convention", *comments]

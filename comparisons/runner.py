@@ -9,9 +9,12 @@ Layout of the output directory::
     compare/               figures and metrics against the measured data (``landeg compare``)
 
 Re-running skips every point whose key has a result, so an interrupted run loses at most the
-points in flight. Executors: in this process (``workers = 1``), a local process pool
-(``workers > 1``), or a Dask distributed cluster (``scheduler``). A point that fails is reported
-(with its error) and not cached; the run then ends with :class:`SweepError` after writing the rest.
+points in flight: Ctrl-C stops the workers and raises :class:`SweepInterrupted` (a
+``KeyboardInterrupt``) saying how many points are done. The measured data of ``[compare]`` is
+loaded and checked before any point runs. Executors: in this process (``workers = 1``), a local
+process pool (``workers > 1``), or a Dask distributed cluster (``scheduler``). A point that fails
+is reported (with its error) and not cached; the run then ends with :class:`SweepError` after
+writing the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,16 +31,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from confinement.errors import LandegError
+from confinement.errors import ConfigError, LandegError
 
 from .io import write_json, write_table
 from .metadata import run_metadata
 from .sweep import Point, evaluate_point, plan, result_row
-from .sweep_config import RunConfig
+from .sweep_config import CompareSection, RunConfig
 
 
 class SweepError(LandegError, RuntimeError):
     """Some points failed; the message lists them with their errors (the others are saved)."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: ``done`` of ``total`` points have a cached result; a re-run resumes."""
+
+    def __init__(self, done: int, total: int):
+        self.done, self.total = done, total
+        super().__init__(f"interrupted after {done} of {total} points; rerun the same command to resume")
 
 
 @dataclass
@@ -80,7 +92,8 @@ class PointCache:
 class Progress:
     """One line per finished point on stderr: count, point, key numbers, time, ETA."""
 
-    def __init__(self, total: int, stream=sys.stderr):
+    def __init__(self, total: int, stream=None):
+        # stream None: sys.stderr as it is when a line is printed (not as it was when this module was imported)
         self.total, self.done, self.stream, self.start = total, 0, stream, time.perf_counter()
 
     def __call__(self, point: Point, record: dict | None, error: str | None = None) -> None:
@@ -90,7 +103,8 @@ class Progress:
         what = (f"FAILED: {error}" if error else
                 f"E = {record['E_transition']:.3f} eV, g_e = {record['g_e']:+.3f}, g_h = {record['g_h']:+.3f} "
                 f"({record.get('seconds', float('nan')):.1f} s)")
-        print(f"[{self.done}/{self.total}] {point.describe()}: {what}  ETA {_clock(eta)}", file=self.stream, flush=True)
+        print(f"[{self.done}/{self.total}] {point.describe()}: {what}  ETA {_clock(eta)}", file=self.stream or sys.stderr,
+              flush=True)
 
 
 def _clock(seconds: float) -> str:
@@ -117,11 +131,32 @@ def execute(points: list[Point], *, workers: int = 1, scheduler: str | None = No
     else:
         # fresh ('spawn') workers with one BLAS and one solver thread each: N threaded pools on N cores
         # oversubscribe them (measured 10-100x slower dense solves)
-        with _one_thread_per_worker(), ProcessPoolExecutor(max_workers=workers,
+        with _one_thread_per_worker(), ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt,
                                                           mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(_run_one, p): p for p in points}
-            for fut in as_completed(futures):
-                yield (futures[fut], *fut.result())
+            try:
+                for fut in as_completed(futures):
+                    yield (futures[fut], *fut.result())
+            except (KeyboardInterrupt, GeneratorExit):
+                _stop(pool)
+                raise
+
+
+def _ignore_interrupt() -> None:
+    """Worker initializer: Ctrl-C reaches the main process only, which stops the workers itself
+    (a worker would otherwise print its own KeyboardInterrupt traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End a pool now: cancel the queued points and terminate the workers (their points are lost,
+    the finished ones are cached)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 @contextlib.contextmanager
@@ -155,27 +190,55 @@ def _execute_dask(points: list[Point], scheduler: Any):
             client.close()
 
 
+def check_compare(section: CompareSection) -> None:
+    """Load and check the measured inputs of ``[compare]`` (files exist and parse, populations have
+    rows) when the comparison is enabled; raises ConfigError naming the section."""
+    if not section.enabled:
+        return
+    from .compare import measured_inputs
+
+    try:
+        measured_inputs(section.data, section.bundled, section.populations, section.show_populations)
+    except LandegError as exc:
+        raise ConfigError(f"compare: {exc}") from None
+
+
 def run_sweep(config: RunConfig, out_dir: str | Path, *, config_path: str | Path | None = None,
               scheduler: Any = None, workers: int | None = None,
               progress: Callable[[Point, dict | None, str | None], None] | None = None) -> RunSummary:
-    """Plan, run the missing points, write table, metadata and comparison; see the module docs."""
+    """Plan, run the missing points, write table, metadata and comparison; see the module docs.
+
+    Raises :class:`SweepInterrupted` on Ctrl-C (finished points stay cached)."""
     out = Path(out_dir)
+    check_compare(config.compare)
     skipped: list[str] = []
     points = plan(config, refit_dir=out / "refits", skipped=skipped)
     for note in skipped:
         print(f"landeg run: skipped {note}", file=sys.stderr)
     cache = PointCache(out)
+    try:
+        return _run_points(config, out, points, cache, skipped, config_path=config_path, scheduler=scheduler,
+                           workers=workers, progress=progress)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(sum(cache.has(p) for p in points), len(points)) from None
+
+
+def _run_points(config: RunConfig, out: Path, points: list[Point], cache: PointCache, skipped: list[str], *,
+                config_path: str | Path | None, scheduler: Any, workers: int | None,
+                progress: Callable[[Point, dict | None, str | None], None] | None) -> RunSummary:
+    """The part of :func:`run_sweep` after planning: compute, then write table, metadata, comparison."""
     pending = [p for p in points if not cache.has(p)]
     summary = RunSummary(out, len(points), len(points) - len(pending), 0)
     report = progress or Progress(len(pending))
-    for point, record, error in execute(pending, workers=workers or config.run.workers,
-                                        scheduler=scheduler or config.run.scheduler):
-        if error is None:
-            cache.write(point, record)
-            summary.n_computed += 1
-        else:
-            summary.failures[point.describe()] = error
-        report(point, record, error)
+    finished = execute(pending, workers=workers or config.run.workers, scheduler=scheduler or config.run.scheduler)
+    with contextlib.closing(finished):          # an interrupt here stops the workers at once
+        for point, record, error in finished:
+            if error is None:
+                cache.write(point, record)
+                summary.n_computed += 1
+            else:
+                summary.failures[point.describe()] = error
+            report(point, record, error)
     done = [p for p in points if cache.has(p)]
     summary.records = [cache.read(p) for p in done]
     rows = [result_row(p, r) for p, r in zip(done, summary.records)]
@@ -195,7 +258,10 @@ def run_sweep(config: RunConfig, out_dir: str | Path, *, config_path: str | Path
         from .compare import run_comparison
 
         summary.metrics = run_comparison([out / "results.csv"], config.compare.data, out / "compare",
-                                         bundled=config.compare.bundled, formats=config.output.formats)
+                                         bundled=config.compare.bundled, formats=config.output.formats,
+                                         populations=config.compare.populations,
+                                         show_populations=config.compare.show_populations,
+                                         systematics=config.compare.systematics)
         summary.files.append(out / "compare")
     if summary.failures:
         lines = "\n".join(f"  {k}: {v}" for k, v in summary.failures.items())

@@ -8,8 +8,17 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+#: The Okabe–Ito palette (distinguishable with the common colour-vision deficiencies).
+OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+             "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7"}
 #: Colours per carrier / quantity, used by every figure.
-COLORS = {"g_e": "#c0392b", "g_h": "#2471a3", "g_X": "#7d3c98", "data": "#222222"}
+COLORS = {"g_e": OKABE_ITO["vermillion"], "g_h": OKABE_ITO["blue"], "g_X": OKABE_ITO["bluish_green"],
+          "data": "#222222"}
+#: Colours that tell model curves apart where colour does not stand for the carrier (residuals);
+#: the bulk reference is grey.
+MODEL_COLORS = tuple(OKABE_ITO[k] for k in ("black", "orange", "sky_blue", "reddish_purple", "bluish_green",
+                                              "blue", "vermillion"))
+BULK_COLOR = "#777777"
 LABELS = {"g_e": r"$g_e$", "g_h": r"$g_h$", "g_X": r"$g_X = g_e + g_h$"}
 
 _RC = {

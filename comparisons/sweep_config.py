@@ -23,6 +23,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, field_validator, model_validator
 
 from .config import OutputSection, Range, Strict
+from .measured import DEFAULT_POPULATION
 
 AxisValues = Union[list[Union[int, float, str]], Range]
 
@@ -146,11 +147,35 @@ class RunSection(Strict):
 
 
 class CompareSection(Strict):
-    """``[compare]``: overlay measured data (the bundled table and/or user tables in the same format)."""
+    """``[compare]``: overlay measured data (the bundled table and/or user tables in the same format;
+    files and populations are checked by ``landeg validate`` and before a run computes anything).
+    Only the rows of ``populations`` enter the metrics; ``show_populations`` are drawn, not compared.
+    ``[compare.systematics]``, e.g. ``"etb" = ["etb-shift", "etb-coulomb"]``: the curves of the
+    variant model ids are systematics of the central model's curve, drawn as a shaded band around it
+    (pointwise min/max over the curves, only inside their common energy range) and reported as
+    ``systematic_low``/``systematic_high`` at the measured points; variants are not drawn as lines.
+    Model ids are checked by name; the central model may sweep only its size."""
 
     enabled: bool = Field(default=True, description="write the comparison (figures, metrics) after the run")
     bundled: bool = Field(default=True, description="use the bundled measured table of the reference paper")
-    data: list[str] = Field(default=[], description="user measurement tables (CSV, docs/data.md)")
+    data: list[str] = Field(default=[], description="user measurement tables (CSV, docs/data.md); checked to "
+                            "exist and parse before any point runs")
+    populations: list[str] = Field(default=[DEFAULT_POPULATION], min_length=1, description="measured populations "
+                                   "compared (metrics and figures): glass-6K = the paper's NCs in glass at 6 K")
+    show_populations: list[str] = Field(default=[], description="other populations drawn with their own marker, "
+                                        "not in the metrics (e.g. solution-200K, bulk)")
+    systematics: dict[str, list[str]] = Field(default={}, description="central model id → variant model ids "
+                                              "whose curves form its systematic band")
+
+    @field_validator("systematics")
+    @classmethod
+    def _variants_given(cls, systematics: dict[str, list[str]]) -> dict[str, list[str]]:
+        for central, variants in systematics.items():
+            if not variants:
+                raise ValueError(f"central model {central!r} has no variants")
+            if central in variants:
+                raise ValueError(f"{central!r} is listed as a variant of itself")
+        return systematics
 
 
 class RunConfig(Strict):
@@ -167,4 +192,17 @@ class RunConfig(Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"model ids must be unique; repeated: {duplicates}")
+        return self
+
+    @model_validator(mode="after")
+    def _systematics_name_models(self) -> "RunConfig":
+        models = {m.id: m for m in self.models}
+        for central, variants in self.compare.systematics.items():
+            for name in (central, *variants):
+                if name not in models:
+                    raise ValueError(f"compare.systematics: unknown model id {name!r}; models: {', '.join(models)}")
+            split = [a for a in models[central].sweep if a not in SIZE_AXES]
+            if split:
+                raise ValueError(f"compare.systematics: central model {central!r} sweeps {split[0]!r} besides its "
+                                 "size, which splits it into several curves; a band needs one central curve")
         return self

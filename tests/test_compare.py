@@ -13,7 +13,7 @@ from comparisons.bulk_curve import bulk_curve
 from comparisons.cli import main
 from comparisons.compare import redraw
 from comparisons.figures import g_vs_energy_figure, gx_figure, residual_figure
-from comparisons.measured import COLUMNS, load_measurements
+from comparisons.measured import REQUIRED_COLUMNS as COLUMNS, load_measurements
 from comparisons.metrics import curve_metrics, measured_points, metrics_markdown
 from comparisons.results import (ResultsFileError, TheoryCurve, group_points, load_results, read_results,
                                  write_results_csv)
@@ -220,8 +220,122 @@ def test_bundled_points_keep_series_endpoints_flagged():
     pts = measured_points(load_measurements(), "g_h")
     assert list(pts.energy_eV) == [1.69, 1.911, 2.25]
     assert list(pts.series_endpoint) == [True, False, True]
-    gx = measured_points(load_measurements(), "g_X")   # solution-NC at 1.812 eV and #4: 1.41 + 0.91
-    assert [(k, round(v, 3)) for k, v in zip(gx.kind, gx.value)] == [("text", 2.29), ("derived", 2.32)]
+    assert [pts.who(i) for i in range(3)] == ["(#1)", "#4", "(#6)"]          # inferred samples in parentheses
+
+
+def test_default_population_leaves_other_sample_types_out():
+    """g_X: only the glass samples' g_e + g_h (#1 inferred at 1.69 eV, #4 at 1.911 eV); the solution-grown
+    NCs at 200 K (the paper's ref. 25) only when that population is asked for."""
+    table = load_measurements()
+    gx = measured_points(table, "g_X")
+    assert [(k, s, a, round(v, 3)) for k, s, a, v in zip(gx.kind, gx.sample, gx.assignment, gx.value)] == [
+        ("derived", "#1", "inferred", 2.11), ("derived", "#4", "stated", 2.32)]
+    solution = measured_points(table, "g_X", ["solution-200K"])
+    assert list(solution.value) == [2.29] and solution.code == ("solution-NC",)
+    assert len(measured_points(table, "g_X", None)) == 3                     # every population
+
+
+def test_a_measurement_stated_twice_is_used_once():
+    """'g_e decreases ... to +1.4 at 1.91 eV' is sample #4's 1.41 at 1.911 eV rounded: the stated row is
+    used, the end-point is listed as its duplicate (it would otherwise count #4 twice)."""
+    pts = measured_points(load_measurements(), "g_e")
+    assert list(pts.value) == [2.3, 1.4, 1.41] and list(pts.duplicate_of) == [-1, 2, -1]
+    e = np.array([1.6, 2.4])
+    wide = TheoryCurve("tb", "wide", "cube", e, np.array([2.0, 1.0]), np.array([0.0, 1.0]), np.array([2.0, 2.0]),
+                       np.full(2, np.nan))
+    g_e = curve_metrics([wide], load_measurements())["tb | wide | cube"]["g_e"]
+    assert (g_e["n_used"], g_e["n_excluded"], g_e["n_duplicates"]) == (2, 1, 1)
+    (dup,) = [p for p in g_e["points"] if not p["used"]]
+    assert dup["energy_eV"] == 1.91 and dup["excluded"].startswith("duplicate of #4 (text) at 1.911 eV")
+    assert g_e["populations"] == ["glass-6K"]
+
+
+def test_theory_minus_bulk_per_point_and_summary(curve, measured):
+    """At every used point g(theory) − g_bulk(E) of the bulk curve at Eg = E (K22 closed forms)."""
+    bulk = bulk_curve()
+    m = curve_metrics([curve, bulk], load_measurements(measured), bulk=bulk)
+    h = m["tb | toy | cube"]["g_h"]
+    p2 = 6.8**2 / 7.61996
+
+    def bulk_g_h(e):
+        return 2 - 4 / 3 * p2 * (1 / e - 1 / (e + 1.5))
+
+    used = [p for p in h["points"] if p["used"]]
+    expected = [2 * (p["energy_eV"] - 1.8) - bulk_g_h(p["energy_eV"]) for p in used]
+    assert [p["theory_minus_bulk"] for p in used] == pytest.approx(expected, abs=1e-4)   # 5 meV bulk grid
+    summary = h["theory_minus_bulk"]
+    assert summary["reference"] == "kp-bulk | universal | bulk" and summary["n"] == 3
+    assert summary["mean"] == pytest.approx(np.mean(expected), abs=1e-4)
+    assert (summary["min"], summary["max"]) == pytest.approx((min(expected), max(expected)), abs=1e-4)
+    assert summary["high_energy_end"] == pytest.approx(expected[-1], abs=1e-4)
+    assert all("theory_minus_bulk" not in p for p in h["points"] if not p["used"])
+    assert "theory_minus_bulk" not in m["kp-bulk | universal | bulk"]["g_h"]      # not against itself
+    text = metrics_markdown(m)
+    assert "theory − bulk" in text and f"{summary['mean']:+.3f} ({summary['min']:+.3f} to" in text
+
+
+def _shifted(curve: TheoryCurve, name: str, dg_h: float, energies: np.ndarray) -> TheoryCurve:
+    """The toy curve moved by dg_h in g_h, sampled at ``energies`` (a variant with its own range)."""
+    g_e, g_h = 2 - 2 * (energies - 1.8), 2 * (energies - 1.8) + dg_h
+    return TheoryCurve("tb", name, "cube", energies, g_e, g_h, g_e + g_h, np.full(energies.shape, np.nan),
+                       model_id=name)
+
+
+def test_systematic_band_is_min_max_inside_the_common_range_only(curve, measured):
+    from comparisons.systematics import resolve_systematics
+
+    up = _shifted(curve, "toy-up", 0.1, np.array([1.85, 2.0, 2.2]))
+    down = _shifted(curve, "toy-down", -0.05, np.array([1.75, 2.15]))
+    (band,) = resolve_systematics([curve, up, down], {"toy": ["toy-up", "toy-down"]})   # 'toy': parameter set
+    assert band.energy_range == (1.85, 2.15)                          # common to the three curves
+    low, high, inside = band.envelope("g_h", np.array([1.84, 1.9, 2.1, 2.16]))
+    np.testing.assert_array_equal(inside, [False, True, True, False])  # never extrapolated
+    np.testing.assert_allclose(low[1:3], [0.2 - 0.05, 0.6 - 0.05], atol=1e-12)
+    np.testing.assert_allclose(high[1:3], [0.2 + 0.1, 0.6 + 0.1], atol=1e-12)
+    assert np.isnan(low[[0, 3]]).all()
+    grid = band.grid()
+    assert grid[0] == 1.85 and grid[-1] == 2.15 and np.all(np.diff(grid) > 0)
+    m = curve_metrics([curve, up, down], load_measurements(measured), bands=[band])
+    central = m["tb | toy | cube"]
+    assert central["systematics"]["variants"] == ["tb | toy-up | cube", "tb | toy-down | cube"]
+    a, b, end = [p for p in central["g_h"]["points"] if p["used"]]      # 1.9, 2.1 eV and the 2.2 eV end-point
+    assert (a["systematic_low"], a["systematic_high"]) == pytest.approx((0.15, 0.3), abs=1e-12)
+    assert b["systematic_half_width"] == pytest.approx(0.075, abs=1e-12)
+    assert end["systematic_low"] is None and end["systematic_high"] is None      # 2.2 eV: outside 1.85–2.15
+    assert central["g_h"]["systematics"] == {"n_inside": 2, "max_half_width": pytest.approx(0.075, abs=1e-12)}
+    assert "systematic_low" not in m["tb | toy-up | cube"]["g_h"]["points"][1]
+    assert "band (low to high)" in metrics_markdown(m)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"toy": ["nope"]}, "unknown variant model id 'nope'"),
+    ({"nope": ["toy-up"]}, "unknown central model id 'nope'"),
+    ({"toy": []}, "has no variants"),
+    ({"toy": ["toy"]}, "variant of itself"),
+    ({"tb": ["toy-up"]}, "central model 'tb' has 2 curves"),   # two curves of model id 'tb': no single centre
+])
+def test_systematics_refuse_unknown_or_ambiguous_ids(curve, spec, message):
+    from comparisons.systematics import resolve_systematics
+    from confinement.errors import ParameterError
+
+    up = _shifted(curve, "toy-up", 0.1, np.array([1.85, 2.2]))
+    twin = TheoryCurve("kp", "tb", "sphere", up.energy_eV, up.g_e, up.g_h, up.g_X, up.size_nm, model_id="tb")
+    other = TheoryCurve("kp", "tb2", "sphere", up.energy_eV, up.g_e, up.g_h, up.g_X, up.size_nm, model_id="tb")
+    with pytest.raises(ParameterError, match=message):
+        resolve_systematics([curve, up, twin, other], spec)
+
+
+def test_systematics_command_line_syntax():
+    from comparisons.systematics import parse_systematics
+    from confinement.errors import ParameterError
+
+    assert parse_systematics(["etb=etb-shift, etb-coulomb", "kp=kp2"]) == {"etb": ["etb-shift", "etb-coulomb"],
+                                                                           "kp": ["kp2"]}
+    for bad in ("etb", "=x", "etb=", "etb= ,"):
+        with pytest.raises(ParameterError, match="CENTRAL=VARIANT"):
+            parse_systematics([bad])
+    with pytest.raises(ParameterError, match="central model 'etb' given twice"):
+        parse_systematics(["etb=a", "etb=b"])
 
 
 def test_bulk_curve_is_k22_at_eg_equal_e():
@@ -250,6 +364,92 @@ def test_figures_are_labelled_and_not_empty(curve, measured):
         legend = " ".join(t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts())
         assert "tb, toy (cube)" in legend and "bulk k·p" in legend
         style.close(fig)
+
+
+def _legend(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+
+
+def _annotations(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def _marker_at(fig, x: float, y: float):
+    """The plotted marker line at (x, y) (a measured point)."""
+    found = [line for ax in fig.axes for line in ax.get_lines()
+             if len(line.get_xdata()) == 1 and np.isclose(line.get_xdata()[0], x) and np.isclose(line.get_ydata()[0], y)]
+    assert found, f"no marker at ({x}, {y})"
+    return found[0]
+
+
+def test_figures_label_every_sample_of_the_bundled_data_once():
+    """Each stated or inferred value carries its sample (#4 filled; (#1), (#6) hollow: inferred); the legend
+    names each sample with a value once, and the samples without a stated value (#2, #3, #5)."""
+    from matplotlib.colors import to_rgba
+
+    table = load_measurements()
+    run_like = TheoryCurve("kp", "kp-sphere", "sphere", np.array([1.6, 2.4]), np.array([2.5, 1.0]),
+                           np.array([-0.3, 1.2]), np.array([2.2, 2.2]), np.full(2, np.nan), model_id="kp-sphere")
+    bulk = bulk_curve()
+    fig = g_vs_energy_figure([run_like], bulk, table)
+    legend = _legend(fig)
+    assert len(legend) == len(set(legend)), legend                     # every entry once
+    assert {"#1 (EK31)", "#4 (EK201)", "#6 (EK203)", "no value in the data: #2, #3, #5"} <= set(legend)
+    assert "kp-sphere" in legend and not any("kp, kp-sphere" in t for t in legend)   # short, not repeated
+    assert sorted(_annotations(fig)) == ["#4", "#4", "(#1)", "(#1)", "(#6)"]       # g_e and g_h of #1, #4; g_h of #6
+    assert to_rgba(_marker_at(fig, 1.69, 2.3).get_markerfacecolor()) == to_rgba("white")     # inferred: hollow
+    assert to_rgba(_marker_at(fig, 1.911, 1.41).get_markerfacecolor()) == to_rgba(style.COLORS["g_e"])
+    assert _marker_at(fig, 1.911, 1.41).get_marker() == "^" and _marker_at(fig, 2.25, 1.69).get_marker() == "p"
+    with pytest.raises(AssertionError):
+        _marker_at(fig, 1.91, 1.4)                                      # the duplicate is not drawn
+    style.close(fig)
+    gx = gx_figure([run_like], bulk, table)
+    assert not any("solution" in t or "bulk-Ko23" in t for t in _legend(gx) + _annotations(gx))
+    with pytest.raises(AssertionError):
+        _marker_at(gx, 1.812, 2.29)                                     # another population: not by default
+    style.close(gx)
+    shown = gx_figure([run_like], bulk, table, show=["solution-200K", "bulk"])
+    legend = _legend(shown)
+    assert "solution-200K: shown, not in the metrics" in legend and len(legend) == len(set(legend))
+    assert _marker_at(shown, 1.812, 2.29).get_marker() == "*"
+    assert any("bulk-Ko23" in t for t in legend)                        # the Ko23 range, drawn on request
+    style.close(shown)
+
+
+def test_residuals_of_different_curves_at_one_energy_stay_apart(curve, measured):
+    from comparisons.figures import RESIDUAL_OFFSET_EV
+
+    table = load_measurements(measured)
+    other = TheoryCurve("kp", "kp-x", "sphere", curve.energy_eV, curve.g_e, curve.g_h + 0.001, curve.g_X + 0.001,
+                        curve.size_nm)
+    bulk = bulk_curve()
+    fig = residual_figure(curve_metrics([curve, other, bulk], table), table)
+    xs = sorted(line.get_xdata()[0] for line in fig.axes[1].get_lines()
+                if len(line.get_xdata()) == 1 and abs(line.get_xdata()[0] - 1.9) < 0.05)
+    assert len(xs) == 3 and np.diff(xs) == pytest.approx([RESIDUAL_OFFSET_EV] * 2, abs=1e-12)
+    colours = {tuple(line.get_color()) if not isinstance(line.get_color(), str) else line.get_color()
+               for line in fig.axes[1].get_lines() if len(line.get_xdata()) == 1}
+    assert len(colours) == 3                                            # one colour per curve
+    legend = _legend(fig)
+    assert len(legend) == len(set(legend)) and {"tb, toy (cube)", "kp-x (sphere)"} <= set(legend)
+    style.close(fig)
+
+
+def test_band_is_drawn_inside_the_common_range_and_variants_not_as_lines(curve, measured):
+    from matplotlib.collections import PolyCollection
+
+    from comparisons.systematics import resolve_systematics
+
+    up = _shifted(curve, "toy-up", 0.1, np.array([1.85, 2.0, 2.2]))
+    bands = resolve_systematics([curve, up], {"toy": ["toy-up"]})
+    fig = g_vs_energy_figure([curve, up], None, load_measurements(measured), bands=bands)
+    (ax,) = fig.axes
+    (patch, *_), = [c.get_paths() for c in ax.collections if isinstance(c, PolyCollection)][:1]
+    x = patch.vertices[:, 0]
+    assert x.min() == pytest.approx(1.85) and x.max() == pytest.approx(2.2)
+    legend = _legend(fig)
+    assert "toy-up" not in legend and any(t.startswith("shaded: tb, toy (cube) with its systematics") for t in legend)
+    style.close(fig)
 
 
 def test_cli_end_to_end(tmp_path, measured, capsys):
@@ -284,3 +484,41 @@ def test_cli_errors_exit_2_naming_the_file(tmp_path, capsys):
     assert "no measured data" in capsys.readouterr().err
     assert main(["compare", "--formats", "gif", "--out", str(tmp_path / "o")]) == 2
     assert "figure formats" in capsys.readouterr().err
+
+
+def test_cli_population_show_and_systematics_flags(tmp_path, capsys):
+    """`landeg compare --population/--show-population/--systematics`: metrics of the population asked for,
+    the others drawn only, the band reported for the central curve, all of it redrawn from the saved files."""
+    curves = [TheoryCurve("tb", name, "cube", np.array([1.6, 2.4]), np.array([2.5, 1.0]) + dg,
+                          np.array([-0.3, 1.2]) + dg, np.array([2.2, 2.2]) + 2 * dg, np.full(2, np.nan), model_id=name)
+              for name, dg in (("etb", 0.0), ("etb-shift", 0.1))]
+    results = write_results_csv(tmp_path / "r.csv", curves)
+    out = tmp_path / "cmp"
+    assert main(["compare", str(results), "--out", str(out), "--show-population", "solution-200K",
+                 "--systematics", "etb=etb-shift", "--formats", "png"]) == 0
+    printed = capsys.readouterr().out
+    assert "Measured population: **glass-6K**" in printed and "band ±" in printed
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["populations"] == ["glass-6K"]
+    gx = saved["curves"]["tb | etb | cube"]["g_X"]
+    assert [p["energy_eV"] for p in gx["points"]] == [1.69, 1.911]      # 1.812 eV (solution-grown) left out
+    assert gx["points"][0]["systematic_high"] - gx["points"][0]["systematic_low"] == pytest.approx(0.2)
+    assert saved["metadata"]["inputs"]["systematics"] == {"etb": ["etb-shift"]}
+    assert len(redraw(out, formats=("png",))) == 3
+    assert main(["compare", str(results), "--out", str(out), "--population", "solution-200K", "--json"]) == 0
+    only = json.loads(capsys.readouterr().out)["tb | etb | cube"]["g_X"]
+    assert [p["energy_eV"] for p in only["points"]] == [1.812] and only["populations"] == ["solution-200K"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--population", "glas-6K"], "measured population 'glas-6K' has no rows in the data; populations there: "
+                                  "glass-6K, glass-M24, solution-200K, bulk"),
+    (["--show-population", "glass-6K"], "population 'glass-6K' is both compared and only shown"),
+    (["--systematics", "etb"], "--systematics expects CENTRAL=VARIANT"),
+    (["--systematics", "etb=nope"], "systematics: unknown variant model id 'nope'"),
+])
+def test_cli_bad_population_or_systematics_exit_2(tmp_path, capsys, extra, message):
+    results = write_json(tmp_path / "nc.json", [record(e) | {"model_id": "etb"} for e in ENERGIES])
+    assert main(["compare", str(results), "--out", str(tmp_path / "o"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -249,3 +249,128 @@ def test_validate_checks_family_configs_without_refitting(tmp_path, capsys):
     assert main(["validate", str(path)]) == 0
     assert "valid; 4 points" in capsys.readouterr().out
     assert not (tmp_path / "out").exists()
+
+
+# --- Ctrl-C, the measured data of [compare], systematics --------------------------------------------
+
+def _write_config(tmp_path: Path, text: str, name: str = "run.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_ctrl_c_prints_one_line_and_exits_130_then_resumes(tmp_path, monkeypatch, capsys):
+    path = _write_config(tmp_path, KP_TB)
+    out = tmp_path / "out"
+    real = sweep.evaluate_point
+    calls = []
+
+    def interrupted(point):
+        if len(calls) == 3:
+            raise KeyboardInterrupt          # Ctrl-C while numpy works on the fourth point
+        calls.append(point.key)
+        return real(point)
+
+    monkeypatch.setattr(runner, "evaluate_point", interrupted)
+    assert main(["run", str(path), "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == ("landeg run: interrupted after 3 of 5 points; rerun the same command "
+                                            "to resume")
+    monkeypatch.setattr(runner, "evaluate_point", real)
+    assert main(["run", str(path), "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["cached"], summary["computed"]) == (3, 2)
+
+
+def test_ctrl_c_stops_the_worker_processes(tmp_path, capfd):
+    """With a process pool, Ctrl-C reaches the main process only: it terminates the workers (none left,
+    no worker traceback) and reports the points cached so far."""
+    import multiprocessing
+    import os
+    import signal
+
+    config = config_from(tmp_path, KP_TB.replace("edge_nm = [4.0, 6.0, 9.0]",
+                                                 "edge_nm = { start = 4.0, stop = 16.0, step = 0.25 }"))
+
+    def press_ctrl_c(point, record, error):       # after the first point is cached
+        os.kill(os.getpid(), signal.SIGINT)
+
+    before = set(multiprocessing.active_children())          # (e.g. left by a Dask cluster of another test)
+    with pytest.raises(runner.SweepInterrupted) as info:
+        runner.run_sweep(config, tmp_path / "out", workers=2, progress=press_ctrl_c)
+    assert (info.value.done, info.value.total) == (1, 51)
+    assert len(list((tmp_path / "out" / "points").glob("*.json"))) == 1
+    assert [p for p in multiprocessing.active_children() if p not in before] == []   # the workers are gone
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def kp_model(model_id: str, edges: str, extra: str = "") -> str:
+    """The TOML of a small k·p sphere model (12 radial functions: fast)."""
+    return (f'[[models]]\nid = "{model_id}"\nkind = "kp"\nmaterial = "CsPbI3"\nn_radial = 12\n{extra}'
+            f'[models.sweep]\nedge_nm = {edges}\n')
+
+
+DATA_CONFIG = kp_model("kp", "[6.0, 9.0]") + """
+[compare]
+data = ["%s"]
+
+[output]
+dir = "%s"
+"""
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "compare: {path}: measurement file not found"),
+    ("sample,code\n", "compare: {path}: line 1, field 'quantity': missing column"),
+])
+def test_validate_and_run_refuse_a_missing_or_broken_data_file_before_any_work(tmp_path, capsys, content, message):
+    data = tmp_path / "mine.csv"
+    if content is not None:
+        data.write_text(content)
+    out = tmp_path / "out"
+    path = _write_config(tmp_path, DATA_CONFIG % (data, out))
+    for command in ("validate", "run"):
+        assert main([command, str(path)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"landeg {command}: error: {message.format(path=data)}")
+    assert not out.exists()                                             # nothing was computed
+
+
+def test_validate_checks_populations_and_systematics_by_name(tmp_path, capsys):
+    base = KP_TB.replace("[compare]\nenabled = false\n", "")
+    cases = [
+        ('[compare]\npopulations = ["glas-6K"]\n', "measured population 'glas-6K' has no rows"),
+        ('[compare.systematics]\nkp = ["tbb"]\n', "compare.systematics: unknown model id 'tbb'; models: kp, tb"),
+        ('[compare.systematics]\nnope = ["tb"]\n', "unknown model id 'nope'"),
+        ('[compare.systematics]\ntb = ["kp"]\n', "central model 'tb' sweeps 'passivation_shift' besides its size"),
+        ('[compare.systematics]\nkp = []\n', "central model 'kp' has no variants"),
+    ]
+    for i, (section, message) in enumerate(cases):
+        path = _write_config(tmp_path, base + section, f"c{i}.toml")
+        assert main(["validate", str(path)]) == 2
+        assert message in capsys.readouterr().err
+    good = _write_config(tmp_path, base + '[compare]\nshow_populations = ["solution-200K"]\n'
+                                          '[compare.systematics]\nkp = ["tb"]\n', "good.toml")
+    assert main(["validate", str(good)]) == 0
+
+
+def test_run_draws_the_band_of_its_systematics(tmp_path):
+    """A k·p sphere curve and its Coulomb-shifted variant (epsilon = 10): the run's comparison reports the
+    band at the measured points inside the common range."""
+    edges = "[5.0, 7.0, 10.0, 14.0]"
+    text = kp_model("kp", edges) + kp_model("kp-coulomb", edges, "epsilon = 10.0\n") + """
+[compare.systematics]
+kp = ["kp-coulomb"]
+
+[output]
+dir = "unused"
+formats = ["png"]
+"""
+    summary = runner.run_sweep(config_from(tmp_path, text), tmp_path / "out", progress=lambda *a: None)
+    central = summary.metrics["kp | kp | sphere"]
+    assert central["systematics"]["variants"] == ["kp | kp-coulomb | sphere"]
+    g_h = [p for p in central["g_h"]["points"] if p["used"] and p["systematic_low"] is not None]
+    assert g_h and all(p["systematic_low"] <= p["theory"] <= p["systematic_high"] for p in g_h)
+    assert all(p["systematic_high"] > p["systematic_low"] for p in g_h)       # the Coulomb shift moves the curve
+    assert "theory_minus_bulk" in central["g_h"]
