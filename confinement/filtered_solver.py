@@ -452,10 +452,12 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
             elif it >= 1 and (below.size or above.size):
                 # only one side seen: sigma sits too close to that band edge; move it to hg_eff beyond
                 # the edge found (inside the gap while hg_eff underestimates the half-gap); hg_eff grows
-                # by 25% each time this repeats
+                # by 25% each time this repeats, but stays below the guessed (bulk) gap: confinement
+                # only widens the gap, so sigma can never be pushed through the other band edge
+                # (unbounded growth let sigma run into the conduction band of a 12 nm cube)
                 one_sided += 1
                 if one_sided % 3 == 0:
-                    hg_eff *= 1.25
+                    hg_eff = min(1.25 * hg_eff, 0.95 * 2 * half_gap)
                 new_sigma = below.max() + hg_eff if below.size else above.min() - hg_eff
             if below.size and above.size:
                 one_sided = 0
