@@ -36,7 +36,8 @@ if records:
     write_json(Path(records) / f"point_N{n}.json", r)
 print(json.dumps({"N": n, "solver": r["solver"], "edge_nm": r["edge_nm"], "n": r["n_orbitals"], "wall_s": wall,
                   "solve_s": r["solver_seconds"], "threads": r["solver_info"].get("threads", 1),
-                  "calls": r["solver_info"].get("calls", 1), "k": r["solver_info"].get("k"), "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "calls": r["solver_info"].get("calls", 1), "k": r["solver_info"].get("k"),
+                  "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "g_e": r["g_e"], "g_h": r["g_h"], "E_gap": r["E_gap"], "residual": r["residual_max"]}))
 """
 
@@ -57,7 +58,8 @@ def median_run(n: int, solver: str, timeout: float, repeat: int, records: str = 
     runs = sorted((run(n, solver, timeout, records) for _ in range(repeat)), key=lambda r: r["wall_s"])
     middle = dict(runs[(len(runs) - 1) // 2])
     if repeat > 1:
-        middle["note"] = (middle.get("note", "") + f" median of {repeat}: {runs[0]['wall_s']:.2f}–{runs[-1]['wall_s']:.2f} s"
+        middle["note"] = (middle.get("note", "")
+                          + f" median of {repeat}: {runs[0]['wall_s']:.2f}–{runs[-1]['wall_s']:.2f} s"
                           ).strip()
     return middle
 
@@ -82,12 +84,14 @@ def main() -> None:
         parser.error("--repeat must be >= 1")
     rows = [median_run(n, args.solver, args.timeout, args.repeat, args.records) for n in args.sizes]
     base = {n: median_run(n, args.baseline_solver, args.timeout, args.repeat) for n in args.baseline}
-    print(f"{'N':>3} {'edge nm':>7} {'n':>9} {'solver':>12} {'thr':>3} {'wall s':>8} {'peak MB':>8} {'g_e':>7} {'g_h':>7} {'vs baseline':>16}")
+    print(f"{'N':>3} {'edge nm':>7} {'n':>9} {'solver':>12} {'thr':>3} {'wall s':>8} {'peak MB':>8} {'g_e':>7} "
+          f"{'g_h':>7} {'vs baseline':>16}")
     for r in rows + [dict(b, baseline=True) for b in base.values()]:
         ratio = ""
         if not r.get("baseline") and r["N"] in base and base[r["N"]].get("wall_s"):
             ratio = f"{base[r['N']]['wall_s'] / r['wall_s']:.1f}x faster"
-        print(f"{r['N']:>3} {r.get('edge_nm', float('nan')):7.2f} {r.get('n', 0):>9} {r['solver']:>12} {r.get('threads', 1):>3} "
+        print(f"{r['N']:>3} {r.get('edge_nm', float('nan')):7.2f} {r.get('n', 0):>9} {r['solver']:>12} "
+              f"{r.get('threads', 1):>3} "
               f"{r['wall_s']:8.2f} {r.get('peak_MB', float('nan')):8.0f} {r.get('g_e', float('nan')):7.3f} "
               f"{r.get('g_h', float('nan')):7.3f} {ratio:>16} {r.get('note', '')}"
               + (f" (eigsh calls: {r['calls']}, last k = {r['k']})" if r.get("k") else ""))

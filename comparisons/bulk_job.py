@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from confinement.errors import ConfigError, UnknownNameError
+from confinement.errors import ConfigError, LandegError, UnknownNameError
 from kp.bulk import bulk_kp
 from kp.materials import known_materials, material_parameters, reference_row
 from kp.parameters import constant_set_file, constants_at_gap
@@ -41,17 +41,28 @@ class BulkConfig(Strict):
     output: OutputSection
 
 
-def run_bulk_sweep(config: BulkConfig, out_dir: str | Path, *, config_path: str | Path | None = None) -> list[Path]:
-    """Compute the bulk curves of ``config`` and write table, materials table, metadata, figure."""
+def check_bulk_config(config: BulkConfig) -> None:
+    """Check the names of a bulk config before any work: its materials and its k·p constant set
+    (ConfigError naming the key)."""
     known = known_materials()
     for i, name in enumerate(config.bulk.materials):
         if name not in known:
             raise ConfigError(f"bulk.materials[{i}]: {UnknownNameError('material', name, known)}")
+    try:
+        constant_set_file(config.bulk.params)
+    except LandegError as exc:
+        raise ConfigError(f"bulk.params: {exc}") from None
+
+
+def run_bulk_sweep(config: BulkConfig, out_dir: str | Path, *, config_path: str | Path | None = None) -> list[Path]:
+    """Compute the bulk curves of ``config`` and write table, materials table, metadata, figure."""
+    check_bulk_config(config)
     out = Path(out_dir)
     eg = config.bulk.eg.values()
     params = constants_at_gap(float(eg[0]), config.bulk.params)
     curve = bulk_kp(params, eg)
-    comments = [f"bulk k·p ({params.label}): Eg, Delta, Ep in eV; m_e, m_h in m0; g in the J-convention, g0 = {params.g0}",
+    comments = [f"bulk k·p ({params.label}): Eg, Delta, Ep in eV; m_e, m_h in m0; g in the J-convention, "
+                f"g0 = {params.g0}",
                 "masses are those of the bare eight-band model with the free-electron term (no remote-band mass terms)"]
     paths = [write_table(out / "bulk_vs_gap.csv", {
         "Eg_eV": eg, "g_e": curve.g_e, "g_h": curve.g_h, "g_X": curve.g_X, "m_e": curve.m_e, "m_h": curve.m_h,

@@ -8,15 +8,16 @@ Sub-commands:
   refit   least-squares refit of a tight-binding set to bulk targets (config file)
   compare theory results versus the measured g-factors: metrics (JSON, Markdown) and figures
   run     a config-driven sweep (models × sizes × parameters), cached per point, with comparison
-  validate check a run config without running it
+  validate check a config (run, refit, bulk sweep or ensemble) without running it
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from confinement.errors import LandegError, ParameterError
 
@@ -81,7 +82,8 @@ def _bulk(args: argparse.Namespace) -> int:
               "units": {"energies": "eV", "masses": "m0", "g": "J-convention"}}
     if args.material:
         record["reference_N23_table_S2"] = reference_row(args.material)
-    _print_record(record, ("Eg", "Delta", "Ep", "g_e", "g_h", "g_X", "m_e", "m_h"), f"bulk k·p, {params.label}", args.json)
+    _print_record(record, ("Eg", "Delta", "Ep", "g_e", "g_h", "g_X", "m_e", "m_h"), f"bulk k·p, {params.label}",
+                  args.json)
     return 0
 
 
@@ -136,9 +138,11 @@ def _params(args: argparse.Namespace) -> int:
 
 
 def _bands(args: argparse.Namespace) -> int:
-    from tightbinding.bands import band_structure, write_band_structure
+    from tightbinding.bands import band_structure
     from tightbinding.crystal import Crystal
     from tightbinding.parameters import load_tb_parameters
+
+    from .band_figure import write_band_structure
 
     params = load_tb_parameters(args.params)
     crystal = Crystal(params, shells=_shells(args.shells))
@@ -153,9 +157,14 @@ def _refit(args: argparse.Namespace) -> int:
     from tightbinding.refit import RefitConfig, run_refit, write_refit
 
     from .config import load_config
+    from .progress import ProgressBar
 
     config = load_config(args.config, RefitConfig)
-    result = run_refit(config.refit)
+    bar = ProgressBar(config.refit.starts, f"landeg refit {config.refit.name}")
+    try:
+        result = run_refit(config.refit, progress=lambda done, total, o: bar.step(_start_line(done, total, o)))
+    finally:
+        bar.close()
     path = write_refit(result, args.out or config.output.file, config_path=args.config)
     if args.json:
         print(to_json({"file": str(path), "targets": result.targets, "changes": result.changes,
@@ -164,6 +173,14 @@ def _refit(args: argparse.Namespace) -> int:
         print(result.table())
         print(f"wrote {path}")
     return 0
+
+
+def _start_line(done: int, total: int, outcome) -> str:
+    """The progress line of one finished refit start."""
+    state = outcome.error or ("met every target" if outcome.success else "missed a target")
+    nc = f", N-cube g_e {outcome.nc_g[0]:+.4f}, g_h {outcome.nc_g[1]:+.4f}" if outcome.nc_g else ""
+    return (f"[{done}/{total}] refit start {done}: {state}, cost {outcome.cost:.4g}, "
+            f"{outcome.evaluations} evaluations{nc}")
 
 
 def _load_run_config(path: str):
@@ -191,17 +208,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .runner import check_compare
-    from .sweep import plan
+    from .config_kinds import check_config
 
-    config = _load_run_config(args.config)
-    check_compare(config.compare)           # data files exist and parse, populations have rows
-    points = plan(config, dry_run=True)
-    by_model = {m.id: sum(p.model_id == m.id for p in points) for m in config.models}
+    result = check_config(args.config)      # the kind by its sections, then that kind's schema and checks
     if args.json:
-        print(to_json({"valid": True, "points": len(points), "per_model": by_model}), end="")
+        print(to_json(result), end="")
     else:
-        print(f"{args.config}: valid; {len(points)} points ({', '.join(f'{k}: {v}' for k, v in by_model.items())})")
+        print(f"{args.config}: valid; {result['summary']}")
     return 0
 
 
@@ -209,13 +222,17 @@ def _compare(args: argparse.Namespace) -> int:
     from .compare import METRICS_MD, run_comparison
     from .measured import DEFAULT_POPULATION
     from .metrics import metrics_markdown
+    from .run_dir import run_compare_defaults
     from .systematics import parse_systematics
 
-    populations = args.population or [DEFAULT_POPULATION]
-    metrics = run_comparison(args.results, args.data, args.out, bundled=not args.no_bundled,
-                             bulk_constants=args.bulk_params, formats=args.formats.split(","),
-                             populations=populations, show_populations=args.show_population,
-                             systematics=parse_systematics(args.systematics))
+    run = run_compare_defaults(args.results)    # a run directory's [compare]: the defaults of every option
+    populations = args.population or run.get("populations") or [DEFAULT_POPULATION]
+    shown = args.show_population or run.get("show_populations", [])
+    systematics = parse_systematics(args.systematics) if args.systematics else run.get("systematics", {})
+    formats = args.formats.split(",") if args.formats else run.get("formats", ["png", "pdf"])
+    metrics = run_comparison(args.results, args.data or run.get("data", []), args.out,
+                             bundled=not args.no_bundled and run.get("bundled", True), bulk_constants=args.bulk_params,
+                             formats=formats, populations=populations, show_populations=shown, systematics=systematics)
     if args.json:
         print(to_json(metrics), end="")
         return 0
@@ -266,9 +283,11 @@ def _nc(args: argparse.Namespace) -> int:
                                   finite_field_T=None if args.no_finite_field else args.field,
                                   epsilon=args.epsilon, n_extra=args.extra_states)
     keys = ["edge_nm", "n_orbitals", "E_vb", "E_cb", "E_gap", "E_transition", "g_e", "g_h", "g_X", "surface_weight_cb",
-            "surface_weight_vb", "seconds"] + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else []) \
+            "surface_weight_vb", "seconds"] \
+        + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else []) \
         + (["levels_below", "levels_above"] if args.extra_states else [])
-    _print_record(record, keys, f"{args.shape} nanocrystal, {crystal.params.name}, solver {record['solver']}", args.json)
+    _print_record(record, keys, f"{args.shape} nanocrystal, {crystal.params.name}, solver {record['solver']}",
+                  args.json)
     for warning in record["warnings"]:
         print(f"landeg nc: warning: {warning}", file=sys.stderr)
     return 0
@@ -340,7 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     bulk.add_argument("--eg", type=float, metavar="EV", help="k·p: band gap in eV (overrides the material's gap)")
     bulk.add_argument("--bare", action="store_true",
                       help="k·p: no remote-band mass terms (default: fitted to the Table S2 masses)")
-    bulk.add_argument("--shells", metavar="LIST", help="tb: neighbour shells to include, e.g. 'Pb-X' (default: all of the set)")
+    bulk.add_argument("--shells", metavar="LIST",
+                      help="tb: neighbour shells to include, e.g. 'Pb-X' (default: all of the set)")
     bulk.add_argument("--config", metavar="FILE", help="k·p gap-sweep config (TOML), e.g. examples/bulk_universal.toml")
     bulk.add_argument("--out", metavar="DIR", help="output directory (overrides the config's output.dir)")
     bulk.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -392,8 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="tb: also converge K states beyond the band-edge doublet and the next state on each side "
                          "(printed as levels_below/levels_above, eV, nearest the gap first; default: 0)")
     nc.add_argument("--solver", default="auto", choices=["auto", "dense", "shift-invert", "arpack", "filtered", "gpu"],
-                    help="eigen-solver strategy: auto, dense, shift-invert, arpack, filtered, gpu (default: auto; docs/nc.md)")
-    nc.add_argument("--field", type=float, default=1.0, metavar="T", help="field of the finite-field check in T (default: 1)")
+                    help="eigen-solver strategy: auto, dense, shift-invert, arpack, filtered, gpu "
+                         "(default: auto; docs/nc.md)")
+    nc.add_argument("--field", type=float, default=1.0, metavar="T",
+                    help="field of the finite-field check in T (default: 1)")
     nc.add_argument("--no-finite-field", action="store_true", help="skip the finite-field check")
     nc.add_argument("--json", action="store_true", help="print one JSON object")
     nc.set_defaults(handler=_nc)
@@ -418,9 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "end residual), theory_curves.csv, bulk_kp.csv and the figures g_vs_energy, gX_vs_energy, "
                     "residuals. Schemas: docs/data.md; definitions: docs/comparison.md.")
     compare.add_argument("results", nargs="*", metavar="RESULTS",
-                         help="theory results: JSON of `landeg nc --json` (one record or a list), a size-series "
-                              "directory with point_N*.json (benchmark records), or a results CSV (one row per "
-                              "point, e.g. DIR/results.csv of `landeg run` or `landeg nc --n-pb A:B`); none: only the "
+                         help="theory results: a `landeg run` output directory DIR (reads DIR/results.csv; the "
+                              "[compare] settings of its run config in DIR/metadata.json — data, populations, "
+                              "systematics, formats — are the defaults of the options below), JSON of `landeg nc "
+                              "--json` (one record or a list), a size-series directory with point_N*.json (benchmark "
+                              "records), or a results CSV (one row per point, e.g. DIR/results.csv of `landeg run` or "
+                              "`landeg nc --n-pb A:B`); none: only the "
                               "bulk k·p curve is compared")
     compare.add_argument("--data", action="append", default=[], metavar="CSV",
                          help="extra measurement table in the landeg-measurements/1 format (repeatable)")
@@ -439,8 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "ids: the model_id of landeg run results, or a curve's key or parameter set)")
     compare.add_argument("--bulk-params", default="universal", metavar="NAME",
                          help="k·p constant set of the bulk reference curve (default: universal)")
-    compare.add_argument("--formats", default="png,pdf", metavar="LIST",
-                         help="figure formats, comma separated: png, pdf, svg (default: png,pdf)")
+    compare.add_argument("--formats", metavar="LIST",
+                         help="figure formats, comma separated: png, pdf, svg (default: a run directory's "
+                              "output.formats, else png,pdf)")
     compare.add_argument("--json", action="store_true",
                          help="print the metrics as one JSON object keyed by curve, then carrier")
     compare.set_defaults(handler=_compare)
@@ -462,15 +488,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     validate = sub.add_parser(
-        "validate", help="check a run config without running it",
-        description="Validate a run config: keys, types, values, names of materials, parameter sets and "
-                    "parameter paths, refit configs (not run), the measured data files of [compare] (exist and "
-                    "parse), its populations and the model ids of [compare.systematics]; prints the number of "
-                    "points. Exit status 2 on errors.")
-    validate.add_argument("config", help="run config (TOML)")
+        "validate", help="check a config (run, refit, bulk sweep or ensemble) without running it",
+        description="Validate a config file of any kind the project runs, told by its sections: a run config "
+                    "([[models]], `landeg run`), a refit config ([refit], `landeg refit`), a bulk sweep ([bulk], "
+                    "`landeg bulk --config`) or an ensemble study ([training], `landeg ensemble`). Checks keys, "
+                    "types, values and names against that kind's schema; for a run config also the parameter "
+                    "paths, refit configs (set up, not fitted), the measured data files of [compare] (exist and "
+                    "parse), its populations and the model ids of [compare.systematics], and prints the number of "
+                    "points; for a refit config the base set, its fixed values, shells and free parameters (set "
+                    "up, not fitted); for a bulk sweep its materials and constant set. Exit status 2 on errors.")
+    validate.add_argument("config", help="config file (TOML): run, refit, bulk sweep or ensemble")
     validate.add_argument("--json", action="store_true", help="print a JSON summary")
     validate.set_defaults(handler=_validate)
     return parser
+
+
+#: Commands whose large eigen-solves are shown live on stderr (:class:`comparisons.progress.SolveProgress`).
+_SOLVE_PROGRESS = ("nc",)
+
+
+def _solve_progress(command: str):
+    if command not in _SOLVE_PROGRESS:
+        return contextlib.nullcontext()
+    from .progress import showing_solves
+
+    return showing_solves(f"landeg {command}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -478,7 +520,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        with _solve_progress(args.command):
+            return args.handler(args)
     except LandegError as exc:
         print(f"landeg {args.command}: error: {exc}", file=sys.stderr)
         return 2

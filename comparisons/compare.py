@@ -15,8 +15,9 @@ metrics; other populations are drawn when named in ``show_populations``. Systema
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from confinement.errors import ParameterError, ParameterFileError
 

@@ -28,8 +28,7 @@ def _type_name(annotation: typing.Any) -> str:
     if typing.get_origin(annotation) is list and typing.get_origin(typing.get_args(annotation)[0]) is typing.Annotated:
         return "list of tables (below)"
     text = repr(annotation) if not isinstance(annotation, type) else annotation.__name__
-    for old, new in (("typing.", ""), ("comparisons.config.", ""), ("Union[list[Union[int, float, str]], Range]",
-                                                                    "list | range")):
+    for old, new in (("typing.", ""), ("comparisons.config.", ""), ("list[int | float | str] | Range", "list | range")):
         text = text.replace(old, new)
     return text.replace("|", "\\|")
 

@@ -13,8 +13,8 @@ Units at the API: fields in T, times in ps, Larmor frequencies in rad/ns. μB is
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike

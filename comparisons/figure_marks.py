@@ -9,14 +9,15 @@ appearance); another population shown next to the compared one gets a marker of 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from matplotlib.lines import Line2D
 
 from . import style
 from .bulk_curve import MODEL as BULK_MODEL
-from .measured import MeasurementTable, PAPER_SAMPLES
+from .measured import PAPER_SAMPLES, MeasurementTable
 
 #: The paper's samples: one marker each.
 SAMPLE_MARKERS = dict(zip(PAPER_SAMPLES, ("o", "s", "D", "^", "v", "p")))

@@ -18,8 +18,9 @@ g dimensionless (J-convention). Style: :mod:`comparisons.style`, marks:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.patches import Patch

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -195,7 +195,7 @@ class MeasurementTable:
     def __getitem__(self, index: int) -> Measurement:
         return self.rows[index]
 
-    def __add__(self, other: "MeasurementTable") -> "MeasurementTable":
+    def __add__(self, other: MeasurementTable) -> MeasurementTable:
         return MeasurementTable(self.rows + tuple(other))
 
     @property
@@ -211,7 +211,7 @@ class MeasurementTable:
     def select(self, quantity: str | Iterable[str] | None = None, sample: str | Iterable[str] | None = None,
                kind: str | Iterable[str] | None = None, code: str | Iterable[str] | None = None,
                population: str | Iterable[str] | None = None,
-               sample_assignment: str | Iterable[str] | None = None) -> "MeasurementTable":
+               sample_assignment: str | Iterable[str] | None = None) -> MeasurementTable:
         """Rows matching every given criterion (a value or a collection; ``None`` = any).
 
         ``sample=""`` selects the rows that are not sample specific.
@@ -222,7 +222,7 @@ class MeasurementTable:
         return MeasurementTable(tuple(m for m in self.rows
                                       if all(s is None or getattr(m, k) in s for k, s in crit.items())))
 
-    def extend(self, *others: "MeasurementTable | str | Path") -> "MeasurementTable":
+    def extend(self, *others: MeasurementTable | str | Path) -> MeasurementTable:
         """A new table: these rows followed by those of ``others`` (tables or CSV paths)."""
         tables = [o if isinstance(o, MeasurementTable) else read_measurements(o) for o in others]
         return MeasurementTable(self.rows + tuple(m for t in tables for m in t))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import platform
 import sys
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from importlib import metadata as _md
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from confinement.parameter_files import ParameterFile
 
@@ -32,7 +33,7 @@ def run_metadata(*, config: dict[str, Any] | None = None, config_path: str | Pat
     return {
         "toolkit": "landeg",
         "version": toolkit_version(),
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "config_path": str(config_path) if config_path else None,

@@ -28,7 +28,8 @@ energy, flagged ``series_endpoint`` in every table; inferred samples are flagged
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 

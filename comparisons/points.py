@@ -15,8 +15,8 @@ and figures. Units: energies eV, g dimensionless (J-convention).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -93,7 +93,8 @@ def _derived_gx(rows: Sequence[Measurement]) -> list[Measurement]:
         for h in (h for h in by_q["g_h"] if same(e, h)):
             if any(same(e, x) for x in by_q["g_X"] + out):
                 continue
-            sigma = None if e.uncertainty is None or h.uncertainty is None else float(np.hypot(e.uncertainty, h.uncertainty))
+            sigma = (None if e.uncertainty is None or h.uncertainty is None
+                     else float(np.hypot(e.uncertainty, h.uncertainty)))
             inferred = "inferred" in (e.sample_assignment, h.sample_assignment)
             out.append(Measurement(sample=e.sample, code=e.code, quantity="g_X", value=e.value + h.value,
                                    uncertainty=sigma, unit="1", energy_eV=e.energy_eV, field_T=None,

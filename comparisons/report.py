@@ -6,7 +6,8 @@ Definitions of every number: :mod:`comparisons.metrics` and ``docs/comparison.md
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .points import sample_label
 from .results import CARRIERS
@@ -79,8 +80,8 @@ def metrics_markdown(curves: dict[str, dict[str, Any]], title: str = "Theory ver
         lines += ["", f"## {key}", "", f"{entry['curve']['n_points']} theory points, {lo:.3f}–{hi:.3f} eV."]
         if band is not None:
             span = band["common_range_eV"]
-            lines.append(f"Systematic band over {', '.join(band['variants'])}; common range "
-                         + ("none (the curves do not overlap)." if span is None else f"{span[0]:.3f}–{span[1]:.3f} eV."))
+            common = "none (the curves do not overlap)." if span is None else f"{span[0]:.3f}–{span[1]:.3f} eV."
+            lines.append(f"Systematic band over {', '.join(band['variants'])}; common range {common}")
         lines += ["", "| carrier | sample | kind | E (eV) | measured | theory | residual | theory − bulk |"
                   + (" band (low to high) |" if band is not None else ""),
                   "|---|---|---|---|---|---|---|---|" + ("---|" if band is not None else "")]

@@ -3,13 +3,14 @@
 Accepted inputs (schema in ``docs/data.md``, section "Theory results"):
 
 - a JSON record of ``landeg nc --json`` (or a JSON list of such records);
+- a ``landeg run`` output directory (its ``results.csv``, below);
 - a directory of ``point_N*.json`` records (``benchmarks/nc_solver.py --records DIR``);
 - a tidy CSV table, one row per point (``DIR/results.csv`` of ``landeg run``; ``write_results_csv`` writes one).
 
 Points are grouped into :class:`TheoryCurve` objects keyed by (model, parameter set, shape) and
 sorted by transition energy; a curve keeps the run-config model id of its points (``model_id``
-column of ``landeg run``'s results table), by which systematic bands name it. Units: energies eV, sizes nm, g dimensionless (J-convention,
-g_X = g_e + g_h).
+column of ``landeg run``'s results table), by which systematic bands name it. Units: energies eV,
+sizes nm, g dimensionless (J-convention, g_X = g_e + g_h).
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from confinement.errors import ParameterFileError
 
 from .io import write_table
+from .run_dir import RESULTS_FILE
 
 SCHEMA_VERSION = "landeg-results/1"
 CARRIERS = ("g_e", "g_h", "g_X")
@@ -214,7 +217,7 @@ def _read_csv(path: Path) -> list[TheoryPoint]:
     except UnicodeDecodeError as exc:
         raise ResultsFileError(path, f"not UTF-8 text ({exc})") from None
     start = 0
-    for start, line in enumerate(lines):
+    for start, line in enumerate(lines):  # noqa: B007 the header's index is used after the loop
         text = line.strip()
         if text.lower().startswith("# schema:"):
             version = (text.split(":", 1)[1].split() or [""])[0]
@@ -249,12 +252,16 @@ def _read_csv(path: Path) -> list[TheoryPoint]:
 
 
 def read_results(path: str | Path) -> list[TheoryPoint]:
-    """Points of one results file (``.json``, ``.csv``) or size-series directory (``point_N*.json``)."""
+    """Points of one results file (``.json``, ``.csv``), ``landeg run`` output directory (its
+    ``results.csv``) or size-series directory (``point_N*.json``)."""
     path = Path(path)
     if path.is_dir():
+        if (path / RESULTS_FILE).is_file():
+            return _read_csv(path / RESULTS_FILE)
         files = sorted(path.glob("point_N*.json"), key=lambda p: (len(p.name), p.name))
         if not files:
-            raise ResultsFileError(path, "directory holds no point_N*.json files of a size series")
+            raise ResultsFileError(path, f"directory holds no {RESULTS_FILE} (of a `landeg run` output directory) and "
+                                         "no point_N*.json files of a size series")
         return [p for f in files for p in _read_json(f)]
     if not path.is_file():
         raise ResultsFileError(path, "results file not found")

@@ -25,16 +25,18 @@ import multiprocessing
 import os
 import signal
 import sys
-import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from confinement.errors import ConfigError, LandegError
 
 from .io import write_json, write_table
 from .metadata import run_metadata
+from .progress import ProgressBar, clock
+from .run_dir import METADATA_FILE, RESULTS_FILE, locked
 from .sweep import Point, evaluate_point, plan, result_row
 from .sweep_config import CompareSection, RunConfig
 
@@ -90,27 +92,28 @@ class PointCache:
 
 
 class Progress:
-    """One line per finished point on stderr: count, point, key numbers, time, ETA."""
+    """Progress of a run on stderr (:class:`comparisons.progress.ProgressBar`): a live bar with
+    done/total and ETA on a terminal, else one line per finished point —
+    ``[done/total] <point>: E = … eV, g_e = …, g_h = … (… s)  ETA h:mm:ss`` (or ``FAILED: <error>``)."""
 
     def __init__(self, total: int, stream=None):
-        # stream None: sys.stderr as it is when a line is printed (not as it was when this module was imported)
-        self.total, self.done, self.stream, self.start = total, 0, stream, time.perf_counter()
+        self.bar = ProgressBar(total, "landeg run", stream)
+
+    @property
+    def done(self) -> int:
+        """Points reported so far."""
+        return self.bar.done
 
     def __call__(self, point: Point, record: dict | None, error: str | None = None) -> None:
-        self.done += 1
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
         what = (f"FAILED: {error}" if error else
                 f"E = {record['E_transition']:.3f} eV, g_e = {record['g_e']:+.3f}, g_h = {record['g_h']:+.3f} "
                 f"({record.get('seconds', float('nan')):.1f} s)")
-        print(f"[{self.done}/{self.total}] {point.describe()}: {what}  ETA {_clock(eta)}", file=self.stream or sys.stderr,
-              flush=True)
+        done = self.bar.done + 1
+        self.bar.step(f"[{done}/{self.bar.total}] {point.describe()}: {what}  ETA {clock(self.bar.eta(done))}")
 
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h:d}:{m:02d}:{s:02d}"
+    def close(self) -> None:
+        """Stop the live bar (if any)."""
+        self.bar.close()
 
 
 def _run_one(point: Point) -> tuple[dict | None, str | None]:
@@ -176,7 +179,8 @@ def _one_thread_per_worker():
 def _execute_dask(points: list[Point], scheduler: Any):
     """Run on a Dask distributed cluster; ``scheduler`` is an address or a ``distributed.Client``."""
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError as exc:
         raise LandegError("--scheduler needs Dask: pip install 'landeg[dask]' (package 'distributed')") from exc
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
@@ -208,19 +212,22 @@ def run_sweep(config: RunConfig, out_dir: str | Path, *, config_path: str | Path
               progress: Callable[[Point, dict | None, str | None], None] | None = None) -> RunSummary:
     """Plan, run the missing points, write table, metadata and comparison; see the module docs.
 
+    The output directory is locked for the run (:func:`comparisons.run_dir.locked`): a second run
+    into it raises :class:`~comparisons.run_dir.RunDirectoryBusy` before any work.
     Raises :class:`SweepInterrupted` on Ctrl-C (finished points stay cached)."""
     out = Path(out_dir)
     check_compare(config.compare)
-    skipped: list[str] = []
-    points = plan(config, refit_dir=out / "refits", skipped=skipped)
-    for note in skipped:
-        print(f"landeg run: skipped {note}", file=sys.stderr)
-    cache = PointCache(out)
-    try:
-        return _run_points(config, out, points, cache, skipped, config_path=config_path, scheduler=scheduler,
-                           workers=workers, progress=progress)
-    except KeyboardInterrupt:
-        raise SweepInterrupted(sum(cache.has(p) for p in points), len(points)) from None
+    with locked(out):
+        skipped: list[str] = []
+        points = plan(config, refit_dir=out / "refits", skipped=skipped)
+        for note in skipped:
+            print(f"landeg run: skipped {note}", file=sys.stderr)
+        cache = PointCache(out)
+        try:
+            return _run_points(config, out, points, cache, skipped, config_path=config_path, scheduler=scheduler,
+                               workers=workers, progress=progress)
+        except KeyboardInterrupt:
+            raise SweepInterrupted(sum(cache.has(p) for p in points), len(points)) from None
 
 
 def _run_points(config: RunConfig, out: Path, points: list[Point], cache: PointCache, skipped: list[str], *,
@@ -231,7 +238,9 @@ def _run_points(config: RunConfig, out: Path, points: list[Point], cache: PointC
     summary = RunSummary(out, len(points), len(points) - len(pending), 0)
     report = progress or Progress(len(pending))
     finished = execute(pending, workers=workers or config.run.workers, scheduler=scheduler or config.run.scheduler)
-    with contextlib.closing(finished):          # an interrupt here stops the workers at once
+    with contextlib.closing(finished), contextlib.ExitStack() as stack:   # an interrupt stops the workers at once
+        if isinstance(report, Progress):
+            stack.callback(report.close)
         for point, record, error in finished:
             if error is None:
                 cache.write(point, record)
@@ -246,10 +255,10 @@ def _run_points(config: RunConfig, out: Path, points: list[Point], cache: PointC
         coords = sorted({k for p in done for k in p.coords})
         table = {k: [p.coords.get(k, "") for p in done] for k in coords}
         table.update({k: [r[k] for r in rows] for k in rows[0]})
-        summary.files.append(write_table(out / "results.csv", table, [
+        summary.files.append(write_table(out / RESULTS_FILE, table, [
             "landeg run: one row per point; energies eV, sizes nm, g in the J-convention (g_X = g_e + g_h)",
             f"config: {config_path or '(in memory)'}"]))
-    summary.files.append(write_json(out / "metadata.json", run_metadata(
+    summary.files.append(write_json(out / METADATA_FILE, run_metadata(
         config=config.model_dump(mode="json"), config_path=config_path,
         points=[{"key": p.key, "model_id": p.model_id, "coords": p.coords,
                  "params_sha256": p.inputs.get("params_sha256")} for p in points],
@@ -257,7 +266,7 @@ def _run_points(config: RunConfig, out: Path, points: list[Point], cache: PointC
     if rows and config.compare.enabled:
         from .compare import run_comparison
 
-        summary.metrics = run_comparison([out / "results.csv"], config.compare.data, out / "compare",
+        summary.metrics = run_comparison([out / RESULTS_FILE], config.compare.data, out / "compare",
                                          bundled=config.compare.bundled, formats=config.output.formats,
                                          populations=config.compare.populations,
                                          show_populations=config.compare.show_populations,

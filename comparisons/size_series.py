@@ -9,14 +9,16 @@ transition energy with the set's bulk values as the large-size limit. Energies e
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import style
 from .config import OutputSection
 from .io import read_table, save_figure, write_json
+from .run_dir import RESULTS_FILE
 from .runner import run_sweep
 from .sweep_config import CompareSection, RunConfig, RunSection, TBModel
 
@@ -51,7 +53,7 @@ def run_tb_size_series(params: str, n_values: Sequence[int], out_dir: str | Path
     crystal = Crystal(load_tb_parameters(params), shells=tuple(options["shells"]) if options.get("shells") else None)
     bulk = bulk_tb(crystal)
     files = [*summary.files, write_json(out / "bulk.json", bulk.as_dict())]
-    fig = size_series_figure(read_table(out / "results.csv"), bulk, crystal.params.name)
+    fig = size_series_figure(read_table(out / RESULTS_FILE), bulk, crystal.params.name)
     files += save_figure(fig, out / "nc_g_vs_energy", ("png", "pdf"))
     style.close(fig)
     return files, summary.records

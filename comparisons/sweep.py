@@ -261,18 +261,20 @@ def second_neighbour_sets(base: str, strengths: list[float], ratio: float, cache
 
 def refitted_set(refit_config: str | Path, cache_dir: str | Path | None, *, dry_run: bool = False) -> Path:
     """Run the refit of ``refit_config`` once and cache the set by the hash of config and base set
-    (``dry_run``: validate the refit config and return its base set's file instead)."""
+    (``dry_run``: check the refit config and its set-up without fitting, and return its base set's
+    file instead)."""
     from tightbinding.parameters import load_tb_parameters
-    from tightbinding.refit import RefitConfig, run_refit, write_refit
+    from tightbinding.refit import RefitConfig, check_refit, run_refit, write_refit
 
     from .config import load_config
 
+    cfg = load_config(refit_config, RefitConfig)
+    if dry_run:
+        check_refit(cfg.refit)
+        return params_source(cfg.refit.base)
     if cache_dir is None:
         raise ConfigError("refit: needs an output directory to cache the refitted set")
-    cfg = load_config(refit_config, RefitConfig)
     base = load_tb_parameters(cfg.refit.base)
-    if dry_run:
-        return params_source(cfg.refit.base)
     digest = content_hash({"refit": cfg.refit.model_dump(mode="json"), "base_sha256": base.sha256})[:16]
     path = Path(cache_dir) / f"{cfg.refit.name}-{digest}.toml"
     if not path.exists():

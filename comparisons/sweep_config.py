@@ -18,14 +18,14 @@ before any work starts. Units: sizes nm, energies eV, fields T.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .config import OutputSection, Range, Strict
 from .measured import DEFAULT_POPULATION
 
-AxisValues = Union[list[Union[int, float, str]], Range]
+AxisValues = list[int | float | str] | Range
 
 #: Size axes: the k·p edge (cube edge or sphere diameter, nm), TB cubes (Pb per edge), TB spheres (nm).
 SIZE_AXES = ("edge_nm", "n_pb", "diameter_nm")
@@ -53,7 +53,7 @@ class SweepModel(Strict):
         return sweep
 
     @model_validator(mode="after")
-    def _zip_lengths(self) -> "SweepModel":
+    def _zip_lengths(self) -> SweepModel:
         if self.combine == "zip":
             lengths = {k: len(v) if isinstance(v, list) else len(v.values()) for k, v in self.sweep.items()}
             if len(set(lengths.values())) > 1:
@@ -95,7 +95,8 @@ class TBModel(SweepModel):
     """A tight-binding NC (``tightbinding.nanocrystal``) cut from a parameter set.
 
     Sweepable: ``n_pb`` (cubes) or ``diameter_nm`` (spheres), ``params`` (set names or paths),
-    ``passivation_shift``, ``epsilon``, ``xx_strength`` (with ``second_neighbour``) and any dotted parameter path of the set ('hopping.X-X.p_p_sigma'),
+    ``passivation_shift``, ``epsilon``, ``xx_strength`` (with ``second_neighbour``) and any dotted
+    parameter path of the set ('hopping.X-X.p_p_sigma'),
     which ``overrides`` may also fix. ``refit``: a refit config run first (cached); its set
     replaces ``params``.
     """
@@ -131,7 +132,7 @@ class TBModel(SweepModel):
         return value
 
 
-ModelSpec = Annotated[Union[KPModel, TBModel], Field(discriminator="kind")]
+ModelSpec = Annotated[KPModel | TBModel, Field(discriminator="kind")]
 
 
 class RunSection(Strict):
@@ -187,7 +188,7 @@ class RunConfig(Strict):
     output: OutputSection = Field(description="where results go")
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "RunConfig":
+    def _unique_ids(self) -> RunConfig:
         ids = [m.id for m in self.models]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -195,7 +196,7 @@ class RunConfig(Strict):
         return self
 
     @model_validator(mode="after")
-    def _systematics_name_models(self) -> "RunConfig":
+    def _systematics_name_models(self) -> RunConfig:
         models = {m.id: m for m in self.models}
         for central, variants in self.compare.systematics.items():
             for name in (central, *variants):

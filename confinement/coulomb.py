@@ -17,7 +17,7 @@ Energies eV, lengths nm; e²/(4π ε0) = 1.439965 eV·nm.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -35,7 +35,7 @@ def pair_difference_density(s: np.ndarray) -> np.ndarray:
     return np.where(a <= 1, g, 0.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def cube_coulomb_coefficient(n: int = 160) -> float:
     """c = L⟨1/|r_e − r_h|⟩ of the cube ground states (quadrature with n radial and angular nodes)."""
     def gauss(lo: float, hi: float, m: int) -> tuple[np.ndarray, np.ndarray]:

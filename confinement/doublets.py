@@ -41,7 +41,7 @@ def solver_hints(system: FiniteSystem, half_gap: float | None, *, kramers: bool 
 
 
 def finite_field_g(system: FiniteSystem, sigma: float, side: str, *, field_T: float = 1.0,
-                   direction: np.ndarray = np.array([0.0, 0.0, 1.0]), gauge_origin: np.ndarray | None = None,
+                   direction: np.ndarray = np.array([0.0, 0.0, 1.0]), gauge_origin: np.ndarray | None = None,  # noqa: B008 read-only default
                    solver: str = "auto", tol: float = 1e-9, half_gap: float | None = None) -> float:
     """g along ``direction`` from the Zeeman splitting at ``field_T`` of the doublet next to ``sigma``.
 

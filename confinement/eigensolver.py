@@ -22,14 +22,16 @@ Strategy layer (``solver=``):
 
 Every path returns orthonormal vectors, orthonormalises degenerate (Kramers) pairs, checks the
 residual ‖Hv − Ev‖ of every returned pair and raises :class:`ConvergenceError` with the residuals
-instead of returning unconverged vectors. Energies in eV.
+instead of returning unconverged vectors. Energies in eV. :func:`observe_solves` lets a caller
+(the command line's progress display) follow every solve without the solver knowing of terminals.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sps
@@ -45,6 +47,27 @@ DENSE_LIMIT = 1000
 #: 2-core machine (CsPbI3 cubes, solve only): n = 44 800 shift-invert 1.37 s / filtered 1.69 s,
 #: n = 86 000 3.2 s / 2.6 s, n = 185 900 12.6 s / 7.4 s (docs/performance.md).
 SLICING_LIMIT = 60000
+
+
+#: Callbacks told of every solve (:func:`observe_solves`).
+_OBSERVERS: list[Callable[[str, dict], None]] = []
+
+
+@contextlib.contextmanager
+def observe_solves(callback: Callable[[str, dict], None]):
+    """While active, ``callback("start", info)`` and ``callback("end", info)`` bracket every
+    :func:`solve_band_edges` call; ``info``: ``solver`` (the strategy chosen), ``n`` (dimension) and,
+    at the end, ``seconds``. A solve that raises reports no end."""
+    _OBSERVERS.append(callback)
+    try:
+        yield callback
+    finally:
+        _OBSERVERS.remove(callback)
+
+
+def _notify(event: str, info: dict) -> None:
+    for callback in list(_OBSERVERS):
+        callback(event, info)
 
 
 @dataclass(frozen=True)
@@ -108,9 +131,8 @@ def _shift_invert(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-1
                   parity=None, kramers: bool = True, rotation=None, **_):
     """Shift-invert Lanczos (ARPACK on one sparse LDLᴴ of H − σ) in every symmetry block, the
     completeness certified by Sylvester inertia (``confinement.slicing``)."""
-    from .slicing import sliced_band_edges
-
     from .filtered_solver import require_clean_gap
+    from .slicing import sliced_band_edges
 
     info: dict = {}
     e, v, _ = sliced_band_edges(h, sigma, n_each=_doublets_per_side(n_below, n_above), tol=tol, parity=parity,
@@ -145,8 +167,9 @@ def _filtered(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *
     """Chebyshev-filtered subspace iteration on the folded spectrum (``confinement.filtered_solver``).
 
     Needs no factorisation (memory O(n·block)); uses inversion parity, the C4z rotation
-    (``rotation``, a :class:`confinement.symmetry.SiteSymmetry`) and Kramers symmetry when supplied. ``half_gap``: a lower bound of the distance from σ to the band edges (the bulk
-    half-gap for a σ at the bulk mid-gap). ``backend``: where the filter runs (None: CPU).
+    (``rotation``, a :class:`confinement.symmetry.SiteSymmetry`) and Kramers symmetry when supplied.
+    ``half_gap``: a lower bound of the distance from σ to the band edges (the bulk half-gap for a σ
+    at the bulk mid-gap). ``backend``: where the filter runs (None: CPU).
     """
     from .filtered_solver import SolverInfo, band_edge_states
 
@@ -213,9 +236,11 @@ def solve_band_edges(h, sigma: float, n_below: int = 2, n_above: int = 2, *, sol
     name = choose_solver(h.shape[0], hints) if solver == "auto" else solver
     if name not in SOLVERS:
         raise ParameterError(f"unknown solver {name!r}; available: auto, {', '.join(SOLVERS)}")
+    _notify("start", {"solver": name, "n": h.shape[0]})
     start = time.perf_counter()
     energies, vectors, info = SOLVERS[name](h, sigma, n_below, n_above, tol=tol, **hints)
     seconds = time.perf_counter() - start
+    _notify("end", {"solver": name, "n": h.shape[0], "seconds": seconds})
     order = np.argsort(energies)
     energies, vectors = energies[order], vectors[:, order]
     below = np.flatnonzero(energies < sigma)[::-1][:n_below]

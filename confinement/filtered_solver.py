@@ -54,10 +54,11 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .array_backend import ArrayBackend, get_backend
-from .symmetry import full_space_states, split_by_block, symmetry_sectors
 from .errors import ConvergenceError as NotConvergedError  # one error type for every solver
+from .symmetry import full_space_states, split_by_block, symmetry_sectors
 
-__all__ = ["band_edge_states", "NotConvergedError", "spectrum_bounds", "SolverInfo", "energy_levels", "require_clean_gap"]
+__all__ = ["band_edge_states", "NotConvergedError", "spectrum_bounds", "SolverInfo", "energy_levels",
+           "require_clean_gap"]
 
 
 
@@ -412,8 +413,8 @@ def band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9, *, parity=
         for it in range(max_iter):
             t0 = time.perf_counter()
             def filter_and_project(sec):
-                Q, used = sec.filter_krylov(sigma, a[sec.name], B, m, depth)
-                sec.rayleigh_ritz(Q, sigma, sec.b * sec.per)
+                Q, used = sec.filter_krylov(sigma, a[sec.name], B, m, depth)  # noqa: B023 called in this iteration
+                sec.rayleigh_ritz(Q, sigma, sec.b * sec.per)  # noqa: B023 called in this iteration
                 return used
 
             m_used = each_sector(filter_and_project)[0]

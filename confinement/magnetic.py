@@ -44,14 +44,16 @@ def peierls_derivative(system: FiniteSystem, gauge_origin: np.ndarray | None = N
     return tuple(out)
 
 
-def zeeman_operator(system: FiniteSystem, direction: np.ndarray, gauge_origin: np.ndarray | None = None) -> sps.csr_matrix:
+def zeeman_operator(system: FiniteSystem, direction: np.ndarray,
+                    gauge_origin: np.ndarray | None = None) -> sps.csr_matrix:
     """∂H/∂(μB B) along the unit vector ``direction``: Peierls derivative + on-site L + g0 S."""
     n_hat = np.asarray(direction, float) / np.linalg.norm(direction)
     peierls = peierls_derivative(system, gauge_origin)
     return sum(n_hat[g] * (peierls[g] + system.zeeman[g]) for g in range(3))
 
 
-def hamiltonian_in_field(system: FiniteSystem, field_T: np.ndarray, gauge_origin: np.ndarray | None = None) -> sps.csr_matrix:
+def hamiltonian_in_field(system: FiniteSystem, field_T: np.ndarray,
+                         gauge_origin: np.ndarray | None = None) -> sps.csr_matrix:
     """H(B) with exact Peierls phases and the on-site Zeeman term (field vector in T)."""
     b = np.asarray(field_T, float)
     coo, mask, cross = _flux_vectors(system, gauge_origin)

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .errors import ParameterError, ParameterFileError, UnknownNameError
 from .units import ANGSTROM

@@ -171,8 +171,9 @@ def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, pa
 
     H: sparse Hermitian (n × n), eV; sigma: a reference energy inside the gap (eV); tol: absolute
     residual bound (eV); parity/kramers/rotation: symmetries (:func:`confinement.symmetry.symmetry_sectors`);
-    threads: blocks solved side by side (default 1, see below; capped by :func:`confinement.filtered_solver.solver_threads`);
-    info: optional dict filled with statistics. Returns (energies, vectors, residuals) sorted by energy.
+    threads: blocks solved side by side (default 1, see below; capped by
+    :func:`confinement.filtered_solver.solver_threads`); info: optional dict filled with statistics.
+    Returns (energies, vectors, residuals) sorted by energy.
     """
     start = time.perf_counter()
     info = info if info is not None else {}
@@ -194,7 +195,7 @@ def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, pa
             return list(pool.map(work, chosen)) if n_threads > 1 else [work(c) for c in chosen]
 
         todo = blocks
-        for rounds in range(1, max_rounds + 1):
+        for rounds in range(1, max_rounds + 1):  # noqa: B007 the count is reported after the loop
             each(lambda b: b.search(k_next[id(b)], dense_block), todo)
             picks, edges = _window(*_ritz(blocks), sigma, n_each, deg_tol, tol_found)
             if picks is None:                  # a side has too few states: search every block further
@@ -204,8 +205,9 @@ def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, pa
                 continue
             # certificate: every block's eigenvalue count in (x−, x+) equals what was found there
             lo, hi = edges[0], edges[1]
-            counts = each(lambda b: None if b.dense else
-                          (negative_eigenvalue_count(b.A, hi, b.order), negative_eigenvalue_count(b.A, lo, b.order)),
+            counts = each(lambda b: None if b.dense else  # noqa: B023 each() calls it in this iteration
+                          (negative_eigenvalue_count(b.A, hi, b.order),  # noqa: B023 (as above)
+                           negative_eigenvalue_count(b.A, lo, b.order)),  # noqa: B023 (as above)
                           blocks)
             todo = []
             for b, count in zip(blocks, counts):

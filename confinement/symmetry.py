@@ -36,8 +36,8 @@ import scipy.sparse as sp
 
 from .errors import ParameterError
 
-__all__ = ["kramers_matrix", "parity_sector_bases", "SiteSymmetry", "C4Z", "spinful_rotation_block", "map_sites", "group_sector_bases",
-           "split_by_block", "full_space_states",
+__all__ = ["kramers_matrix", "parity_sector_bases", "SiteSymmetry", "C4Z", "spinful_rotation_block", "map_sites",
+           "group_sector_bases", "split_by_block", "full_space_states",
            "SymmetrySector", "symmetry_sectors"]
 
 
@@ -99,7 +99,7 @@ class SiteSymmetry:
         return roots[np.argsort(np.angle(roots) + 1e-9 * np.pi)]
 
     @classmethod
-    def from_parity(cls, perm, sign, offsets) -> "SiteSymmetry":
+    def from_parity(cls, perm, sign, offsets) -> SiteSymmetry:
         """Inversion given as (P x)[i] = sign[i] x[perm[i]] (an involution) on the sites of ``offsets``."""
         perm = np.asarray(perm, dtype=np.int64)
         offsets = np.asarray(offsets, dtype=np.int64)

@@ -9,8 +9,8 @@ shape's centre (the default gauge origin). Matrices are complex128 (double preci
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 import pybinding as pb

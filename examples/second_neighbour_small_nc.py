@@ -16,12 +16,12 @@ import argparse
 from pathlib import Path
 
 from comparisons import style
+from comparisons.family_study import at_energies, bulk_g_figure, family_nc_records, nc_g_figure, write_nc_results
 from comparisons.io import save_figure, write_table
 from comparisons.measured import load_measurements
 from comparisons.results import load_results
 from tightbinding.families import second_neighbour_family
-from tightbinding.family_report import (at_energies, bulk_g_figure, family_nc_records, nc_g_figure,
-                                        write_family_sets, write_family_table, write_nc_results)
+from tightbinding.family_report import write_family_sets, write_family_table
 
 MEASURED_ENERGIES = (1.911, 2.25)   # eV: sample #4 (g_e, g_h); g_h series end-point (docs/data.md)
 FIGURE_STRENGTHS = (-0.2, 0.0, 0.2, 0.4, 0.6, 1.0, 1.5)

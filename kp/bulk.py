@@ -6,9 +6,9 @@ The closed forms are derived once per process by :func:`kp.elimination.second_or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -21,7 +21,7 @@ from .parameters import KaneParameters
 _OUTPUTS = ("g_e", "g_h", "inv_m_e", "inv_m_v")
 
 
-@lru_cache(maxsize=None)
+@cache
 def closed_forms(free_electron: bool = True) -> dict[str, sp.Expr]:
     """Symbolic g_e, g_h and inverse masses (m0/m of the electron dispersion) of the band edges.
 
@@ -34,7 +34,7 @@ def closed_forms(free_electron: bool = True) -> dict[str, sp.Expr]:
     return {"g_e": cb.g, "g_h": vb.g, "inv_m_e": cb.inverse_mass_isotropic, "inv_m_v": vb.inverse_mass_isotropic}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _numeric_forms(free_electron: bool) -> tuple[tuple[str, ...], dict[str, Callable[..., np.ndarray]]]:
     forms = closed_forms(free_electron)
     symbols = tuple(sorted(set().union(*(e.free_symbols for e in forms.values())), key=lambda s: s.name))

@@ -29,8 +29,14 @@ from confinement.doublets import band_edge_gfactors
 from confinement.errors import ParameterError
 from confinement.system import FiniteSystem, build_finite_system
 
-from .finite_difference import (ORBITAL_C4Z, ORBITAL_PARITY, SITE, check_no_gap_intrusion, grid_lattice,
-                                taylor_coefficients)
+from .finite_difference import (
+    ORBITAL_C4Z,
+    ORBITAL_PARITY,
+    SITE,
+    check_no_gap_intrusion,
+    grid_lattice,
+    taylor_coefficients,
+)
 from .parameters import KaneParameters
 
 #: Default target grid spacing (nm); the actual h = L/round(L/h) (convergence: docs/kp.md).
@@ -52,7 +58,7 @@ class GridCube:
                                  f"need at least 2 steps per edge, got {self.n_intervals}")
 
     @classmethod
-    def from_spacing(cls, edge_nm: float, grid_nm: float = DEFAULT_GRID_NM) -> "GridCube":
+    def from_spacing(cls, edge_nm: float, grid_nm: float = DEFAULT_GRID_NM) -> GridCube:
         """The cube with h as close to ``grid_nm`` as an integer number of steps allows."""
         if not (math.isfinite(grid_nm) and grid_nm > 0):
             raise ParameterError(f"grid spacing must be positive (nm), got {grid_nm}")
@@ -95,7 +101,8 @@ def build_cube(params: KaneParameters, cube: GridCube, *, check_spurious: bool =
     tc = taylor_coefficients(params)
     system = build_finite_system(
         grid_lattice(params, cube.h), cube, {SITE: tc.zeeman}, {SITE: tc.jband}, {SITE: 6},
-        orbital_parity={SITE: ORBITAL_PARITY}, orbital_c4z={SITE: ORBITAL_C4Z}, label=f"k·p cube {cube.edge_nm:g} nm, h = {cube.h:.4g} nm")
+        orbital_parity={SITE: ORBITAL_PARITY}, orbital_c4z={SITE: ORBITAL_C4Z},
+        label=f"k·p cube {cube.edge_nm:g} nm, h = {cube.h:.4g} nm")
     expected = (cube.n_intervals - 1) ** 3
     if system.n_sites != expected:
         raise RuntimeError(f"grid cube built with {system.n_sites} points, expected {expected}")

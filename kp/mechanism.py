@@ -311,6 +311,7 @@ def mechanism_table(decomposition: dict[str, GDecomposition]) -> str:
             lines.append(
                 f"| {carrier} | {d.diameter[k]:g} | {d.E_transition[k]:.3f} | {d.g[k]:.3f} | {d.g_bulk[k]:.3f} | "
                 f"{d.delta_g[k]:+.3f} | {p['j32'][k]:+.3f} | {p['j32_via_partner'][k]:+.3f} | "
-                f"{p['j32'][k] + p['j32_via_partner'][k]:+.3f} | {p['denominator'][k]:+.3f} | {p['partner_moment'][k]:+.3f} | {p['remote'][k]:+.3f} | "
+                f"{p['j32'][k] + p['j32_via_partner'][k]:+.3f} | {p['denominator'][k]:+.3f} | "
+                f"{p['partner_moment'][k]:+.3f} | {p['remote'][k]:+.3f} | "
                 f"{p['remainder'][k]:+.0e} | {e_star[k]:.3f} | {d.weights[k, _CHANNEL['J32']]:.4f} |")
     return "\n".join(lines)

@@ -61,7 +61,7 @@ class KaneParameters:
         """Kane energy Ep = 2p²/m0 = 2P²/(ħ²/m0) in eV."""
         return 2 * self.P**2 / HBAR2_OVER_M0
 
-    def with_gap(self, Eg: float) -> "KaneParameters":
+    def with_gap(self, Eg: float) -> KaneParameters:
         """The same set at another band gap (eV): evaluates the universal curve elsewhere."""
         return replace(self, Eg=Eg)
 

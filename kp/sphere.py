@@ -45,7 +45,7 @@ the Coulomb shift −1.786 e²/(4π ε0 ε R). Energies eV, lengths nm.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 from scipy.optimize import brentq
@@ -60,6 +60,7 @@ from confinement.units import HBAR2_OVER_M0, MU_B
 from .bulk import bulk_kp
 from .finite_difference import SpuriousSolutionError, taylor_coefficients
 from .parameters import KaneParameters
+
 #: Default number of radial functions per channel (N = 15 → 60 changes g by < 1e-3 at L = 4–40 nm).
 DEFAULT_N_RADIAL = 30
 
@@ -94,7 +95,7 @@ def _envelope_angular_momentum() -> np.ndarray:
     return np.array([(lp + lm_) / 2, (lp - lm_) / 2j, lz])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _gradient_coefficients() -> tuple[np.ndarray, np.ndarray]:
     """Cartesian angular matrices U_a, D_a (3, 9, 9): the l → l+1 and l → l−1 parts of ∂_a and r̂_a."""
     up = np.zeros((3, N_LM, N_LM), complex)   # spherical μ = −1, 0, +1
@@ -145,7 +146,7 @@ def _channel_vectors(jband: np.ndarray, lenv: np.ndarray, channels) -> tuple[np.
 
 # --- radial basis ------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def bessel_zeros(l: int, n: int) -> np.ndarray:
     """First n positive zeros of the spherical Bessel function j_l (interlacing with j_{l−1})."""
     if l == 0:
@@ -167,7 +168,7 @@ class _Radial:
     position: dict         # (l, l') → ∫ x³ u u'
 
 
-@lru_cache(maxsize=None)
+@cache
 def _radial(n: int) -> _Radial:
     nq = 8 * n + 120
     xg, wg = np.polynomial.legendre.leggauss(nq)

@@ -8,7 +8,7 @@ stating it, for any gauge supplied.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -51,7 +51,7 @@ def kinetic_commutator(alpha: int, beta: int, gauge: tuple[sp.Expr, ...] | None 
     return _kinetic_commutator(alpha, beta, tuple(gauge) if gauge is not None else symmetric_gauge())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _kinetic_commutator(alpha: int, beta: int, gauge: tuple[sp.Expr, ...]) -> sp.Expr:
     f = sp.Function("f")(*r)
 

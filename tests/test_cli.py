@@ -61,8 +61,10 @@ def test_bulk_sweep_writes_table_figure_and_metadata(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("text, message", [
-    ('[bulk]\neg = { start = 1.5, stop = 3.0, step = 0.5 }\ncolour = 1\n[output]\ndir = "x"\n', "bulk.colour: unknown key"),
-    ('[bulk]\neg = { start = -1.5, stop = 3.0, step = 0.5 }\n[output]\ndir = "x"\n', "bulk.eg: Value error, band gaps must be positive"),
+    ('[bulk]\neg = { start = 1.5, stop = 3.0, step = 0.5 }\ncolour = 1\n[output]\ndir = "x"\n',
+     "bulk.colour: unknown key"),
+    ('[bulk]\neg = { start = -1.5, stop = 3.0, step = 0.5 }\n[output]\ndir = "x"\n',
+     "bulk.eg: Value error, band gaps must be positive"),
     ('[bulk]\neg = { start = 1.5, stop = 3.0, step = 0 }\n[output]\ndir = "x"\n', "bulk.eg.step"),
     ('[bulk]\neg = { start = 1.5, stop = 3.0, step = 0.5 }\nmaterials = ["CsPbX3"]\n[output]\ndir = "x"\n',
      "bulk.materials[0]: unknown material 'CsPbX3'"),

@@ -9,15 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from comparisons import style
 from comparisons.bulk_curve import bulk_curve
 from comparisons.cli import main
 from comparisons.compare import redraw
 from comparisons.figures import g_vs_energy_figure, gx_figure, residual_figure
-from comparisons.measured import REQUIRED_COLUMNS as COLUMNS, load_measurements
+from comparisons.measured import REQUIRED_COLUMNS as COLUMNS
+from comparisons.measured import load_measurements
 from comparisons.metrics import curve_metrics, measured_points, metrics_markdown
-from comparisons.results import (ResultsFileError, TheoryCurve, group_points, load_results, read_results,
-                                 write_results_csv)
-from comparisons import style
+from comparisons.results import (
+    ResultsFileError,
+    TheoryCurve,
+    group_points,
+    load_results,
+    read_results,
+    write_results_csv,
+)
 from confinement.errors import ParameterFileError
 
 # Synthetic theory: g_e = 2 − 2(E − 1.8), g_h = 2(E − 1.8) on 1.8–2.2 eV (linear, so interpolation is exact).
@@ -88,7 +95,8 @@ def test_json_records_list_and_series_directory_group_into_one_sorted_curve(tmp_
 
 def test_csv_table_with_e_gap_material_and_params_and_round_trip(tmp_path):
     path = write_csv(tmp_path / "kp.csv", "# my k·p points", "model,material,params,shape,E_gap,g_e,g_h,extra",
-                     "kp-sphere,CsPbI3,universal,sphere,2.0,1.6,0.4,x", "", "kp-sphere,CsPbI3,universal,sphere,1.8,2.0,0.0,y")
+                     "kp-sphere,CsPbI3,universal,sphere,2.0,1.6,0.4,x", "",
+                     "kp-sphere,CsPbI3,universal,sphere,1.8,2.0,0.0,y")
     (curve,) = load_results([path])
     assert curve.key == "kp-sphere | CsPbI3 (universal) | sphere"
     np.testing.assert_allclose(curve.energy_eV, [1.8, 2.0])
@@ -121,7 +129,8 @@ def test_identical_points_read_twice_are_kept_once(tmp_path):
     ({"model": "tb", "params": "toy", "g_e": 1, "g_h": 1}, "field 'E_transition': required field is missing"),
     ({"model": "tb", "params": "toy", "E_gap": 2.0, "g_h": 1}, "field 'g_e': required field"),
     ({"model": "tb", "params": "toy", "E_gap": "two", "g_e": 1, "g_h": 1}, "field 'E_gap': not a number: 'two'"),
-    ({"model": "tb", "params": "toy", "E_gap": -1, "g_e": 1, "g_h": 1}, "field 'E_gap': transition energy must be positive"),
+    ({"model": "tb", "params": "toy", "E_gap": -1, "g_e": 1, "g_h": 1},
+     "field 'E_gap': transition energy must be positive"),
     ({"model": "tb", "params": "toy", "E_gap": 2, "g_e": 1, "g_h": 1, "g_X": 3}, "field 'g_X': g_X = 3"),
     ({"model": "tb", "params": "toy", "E_gap": 2, "g_e": None, "g_h": 1}, "field 'g_e'"),
     ([record(2.0), [1, 2]], "record 2: a result record must be a JSON object"),
@@ -377,7 +386,8 @@ def _annotations(fig) -> list[str]:
 def _marker_at(fig, x: float, y: float):
     """The plotted marker line at (x, y) (a measured point)."""
     found = [line for ax in fig.axes for line in ax.get_lines()
-             if len(line.get_xdata()) == 1 and np.isclose(line.get_xdata()[0], x) and np.isclose(line.get_ydata()[0], y)]
+             if len(line.get_xdata()) == 1 and np.isclose(line.get_xdata()[0], x)
+             and np.isclose(line.get_ydata()[0], y)]
     assert found, f"no marker at ({x}, {y})"
     return found[0]
 

@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 from scipy import constants
 
-from comparisons.experiment import (GAMMA_B, FitError, delta_g_from_t2, fit_trfe, g_from_larmor,
-                                    larmor_frequency, larmor_guesses)
+from comparisons.experiment import (
+    GAMMA_B,
+    FitError,
+    delta_g_from_t2,
+    fit_trfe,
+    g_from_larmor,
+    larmor_frequency,
+    larmor_guesses,
+)
 from comparisons.measured import load_measurements
 from confinement.errors import ParameterError
 

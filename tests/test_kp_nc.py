@@ -6,20 +6,25 @@ N23 Table S2 masses). Sizes: cube edge or sphere diameter L in nm. Fast tests us
 (L/8 or L/16 with the Richardson partner); the convergence study is marked slow.
 """
 
-from dataclasses import replace
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import scipy.sparse as sps
 
 from comparisons.cli import main
+from confinement.coulomb import coulomb_shift, cube_coulomb_coefficient, pair_difference_density
 from confinement.errors import ParameterError, UnknownNameError
 from kp.bulk import bulk_kp
-from confinement.coulomb import coulomb_shift, cube_coulomb_coefficient, pair_difference_density
 from kp.cube import GridCube, build_cube, cube_gfactors
-from kp.finite_difference import (SpuriousSolutionError, bloch_hamiltonian, check_no_gap_intrusion,
-                                  grid_hoppings, taylor_coefficients)
+from kp.finite_difference import (
+    SpuriousSolutionError,
+    bloch_hamiltonian,
+    check_no_gap_intrusion,
+    grid_hoppings,
+    taylor_coefficients,
+)
 from kp.materials import material_parameters
 from kp.nanocrystal import kp_nanocrystal
 from kp.sphere import sphere_gfactors, sphere_levels

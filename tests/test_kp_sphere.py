@@ -12,8 +12,7 @@ import pytest
 from confinement.units import HBAR2_OVER_M0, MU_B
 from kp.bulk import bulk_kp
 from kp.materials import material_parameters
-from kp.sphere import (bulk_gap_intrusion, sphere_finite_field, sphere_gfactors, sphere_levels,
-                       sphere_operators)
+from kp.sphere import bulk_gap_intrusion, sphere_finite_field, sphere_gfactors, sphere_levels, sphere_operators
 
 N = 20  # radial functions per channel (converged to < 3e-3 in g, see test_convergence)
 

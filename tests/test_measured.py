@@ -9,9 +9,20 @@ import numpy as np
 import pytest
 
 from comparisons.io import read_table
-from comparisons.measured import (BUNDLED, COLUMNS, DEFAULT_POPULATION, KINDS, PAPER_SAMPLES, REQUIRED_COLUMNS,
-                                  SCHEMA_VERSION, Measurement, MeasurementError, MeasurementFileError,
-                                  MeasurementTable, load_measurements)
+from comparisons.measured import (
+    BUNDLED,
+    COLUMNS,
+    DEFAULT_POPULATION,
+    KINDS,
+    PAPER_SAMPLES,
+    REQUIRED_COLUMNS,
+    SCHEMA_VERSION,
+    Measurement,
+    MeasurementError,
+    MeasurementFileError,
+    MeasurementTable,
+    load_measurements,
+)
 from confinement.errors import ParameterError, ParameterFileError
 
 HEADER = ",".join(REQUIRED_COLUMNS)        # the version-1 layout: still read, the new columns take defaults

@@ -76,7 +76,8 @@ def test_unknown_set_name():
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace('Delta = { value = 1.5, unit = "eV", source = "X" }\n', ""), "lacks required parameter.*Delta"),
+    (lambda t: t.replace('Delta = { value = 1.5, unit = "eV", source = "X" }\n', ""),
+     "lacks required parameter.*Delta"),
     (lambda t: t.replace('unit = "eV", source', 'unit = "meV", source'), "unknown unit 'meV'"),
     (lambda t: t.replace('source = "X" }\nhbar', 'source = "Y" }\nhbar'), "source 'Y' is not a key"),
     (lambda t: t.replace("value = 1.5,", 'value = "1.5",'), "'value' must be a number"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from comparisons.family_study import write_nc_results
 from comparisons.results import load_results
-from tightbinding.families import (DEFAULT_TARGETS, second_neighbour_family, second_neighbour_hopping,
-                                   shell_orbitals)
-from tightbinding.family_report import family_table, write_family_table, write_nc_results
+from tightbinding.families import DEFAULT_TARGETS, second_neighbour_family, second_neighbour_hopping, shell_orbitals
+from tightbinding.family_report import family_table, write_family_table
 from tightbinding.parameters import load_tb_parameters
 from tightbinding.refit import RefitError, RefitSection, observables, run_refit
 
@@ -60,7 +60,7 @@ def test_a_strength_that_cannot_be_refitted_is_reported_not_returned():
     assert "missed its targets" in m.error
     assert max(abs(t["residual"]) for t in m.attempt.targets.values()) > 1    # the failed fit is kept for the table
     with pytest.raises(RefitError, match="refit failed"):
-        m.params
+        _ = m.params
     row = family_table(family)
     assert row["refit"] == ["failed"] and "missed its targets" in row["error"][0]
     assert row["g_h"][0] != row["g_h"][0]      # NaN: no bulk g for a failed set

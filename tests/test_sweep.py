@@ -151,7 +151,8 @@ def test_failed_point_is_reported_not_cached(tmp_path, monkeypatch):
         return real(point)
 
     monkeypatch.setattr(runner, "evaluate_point", flaky)
-    with pytest.raises(runner.SweepError, match=r"(?s)1 of 5 points failed.*tb n_pb=2 passivation_shift=100.0: ConvergenceError"):
+    with pytest.raises(runner.SweepError,
+                       match=r"(?s)1 of 5 points failed.*tb n_pb=2 passivation_shift=100.0: ConvergenceError"):
         runner.run_sweep(config, out, progress=lambda *a: None)
     assert len(read_table(out / "results.csv")["key"]) == 4
     monkeypatch.setattr(runner, "evaluate_point", real)
@@ -165,8 +166,8 @@ def test_process_pool_and_dask_equal_the_serial_run(tmp_path):
     config = config_from(tmp_path, text)
     runner.run_sweep(config, serial, progress=lambda *a: None)
     runner.run_sweep(config, pool, workers=2, progress=lambda *a: None)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         runner.run_sweep(config, dask, scheduler=client, progress=lambda *a: None)
     reference = physics(serial)
     for other in (pool, dask):
@@ -198,7 +199,8 @@ def test_config_reference_in_docs_is_generated_from_the_schema():
     from comparisons.config_reference import markdown_reference
 
     committed = (ROOT / "docs" / "config_reference.md").read_text(encoding="utf-8")
-    assert committed == markdown_reference(), "regenerate: python -m comparisons.config_reference > docs/config_reference.md"
+    assert committed == markdown_reference(), \
+        "regenerate: python -m comparisons.config_reference > docs/config_reference.md"
 
 
 def test_second_neighbour_family_points_use_refitted_sets(tmp_path):

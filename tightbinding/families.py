@@ -12,8 +12,8 @@ search through a band crossing. All sets are labelled as this project's refits.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -70,7 +70,8 @@ class FamilyMember:
 
     def row(self) -> dict[str, object]:
         """Flat table row: strength, status, bulk observables and g, residuals/tol, fitted values."""
-        row: dict[str, object] = {"strength_eV": self.strength, "name": self.name, "refit": "ok" if self.ok else "failed",
+        row: dict[str, object] = {"strength_eV": self.strength, "name": self.name,
+                                  "refit": "ok" if self.ok else "failed",
                                   **{f"XX_{k}": v for k, v in self.hopping.items()}}
         b = self.bulk
         for key in ("Eg", "Eg_M", "Delta", "m_e", "m_h", "g_e", "g_h", "g_X"):

@@ -94,7 +94,8 @@ def build_nanocrystal(crystal: Crystal, shape, *, passivation: bool = True,
     system = build_finite_system(
         pybinding_lattice(crystal), shape, site_blocks(crystal, crystal.zeeman),
         site_blocks(crystal, crystal.angular_momentum), bulk_coordination(crystal),
-        orbital_parity=orbital_parity(crystal), orbital_c4z=orbital_c4z(crystal), label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm")
+        orbital_parity=orbital_parity(crystal), orbital_c4z=orbital_c4z(crystal),
+        label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm")
     counts = system.counts()
     if hasattr(shape, "expected_counts"):
         expected = shape.expected_counts()
@@ -136,7 +137,7 @@ def dangling_directions(crystal: Crystal, system: FiniteSystem) -> list[tuple[in
     for site_index, (sub, g) in enumerate(zip(system.sublattice, grid)):
         name = names[sub]
         for bond in pbx:
-            for here, there, sign in ((bond.i, bond.j, 1), (bond.j, bond.i, -1)):
+            for here, _there, sign in ((bond.i, bond.j, 1), (bond.j, bond.i, -1)):
                 if crystal.sites[here].name != name:
                     continue
                 step = np.round(sign * bond.vector / (a / 2)).astype(np.int64)

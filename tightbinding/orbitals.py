@@ -10,7 +10,7 @@ are in units of ħ.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -67,7 +67,7 @@ def _so3_generator(axis: int) -> np.ndarray:
     return gen
 
 
-@lru_cache(maxsize=None)
+@cache
 def angular_momentum(shell: str) -> np.ndarray:
     """L_γ = i dD(R_γ(θ))/dθ|₀ (3, n, n) on the real components of ``shell`` (units of ħ)."""
     ell = ELL[shell]

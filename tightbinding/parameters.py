@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from itertools import combinations_with_replacement
 from pathlib import Path
-from typing import Mapping
 
 from confinement.errors import ParameterError, ParameterFileError, UnknownNameError
 from confinement.parameter_files import ParameterFile, Quantity, load_parameter_file
@@ -63,8 +63,9 @@ class TBParameters:
     """A validated tight-binding parameter set (eV, nm).
 
     ``orbitals``: species → orbital shells on that atom; ``shells``: neighbour shell → the orbital
-    shells it couples on its first and second species (see ``SHELL_GEOMETRY``); ``onsite``: species → shell → energy; ``spin_orbit``: species → shell → λ
-    of λ L·σ (λ = Δ_atom/3); ``hopping``: neighbour shell → integral name → value.
+    shells it couples on its first and second species (see ``SHELL_GEOMETRY``); ``onsite``: species →
+    shell → energy; ``spin_orbit``: species → shell → λ of λ L·σ (λ = Δ_atom/3); ``hopping``: neighbour
+    shell → integral name → value.
     """
 
     name: str
@@ -105,7 +106,7 @@ class TBParameters:
         return out
 
     def with_values(self, updates: Mapping[str, float], *, name: str | None = None,
-                    shells: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> "TBParameters":
+                    shells: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None) -> TBParameters:
         """A copy with parameters replaced by dotted path; ``shells`` may enable new neighbour shells.
 
         Unknown paths are refused, so a typo never leaves a parameter silently unchanged.
@@ -181,7 +182,8 @@ def validate(p: TBParameters) -> None:
         if need - have:
             raise ParameterError(f"{where}: shell {shell_name} lacks integral(s) {', '.join(sorted(need - have))}")
         if have - need:
-            raise ParameterError(f"{where}: shell {shell_name} has unknown integral(s) {', '.join(sorted(have - need))}")
+            raise ParameterError(f"{where}: shell {shell_name} has unknown integral(s) "
+                                 f"{', '.join(sorted(have - need))}")
     for path, value in p.values().items():
         if not math.isfinite(value):
             raise ParameterError(f"{where}: {path} is not finite ({value})")
@@ -291,7 +293,8 @@ def to_toml(p: TBParameters, *, header: str = "", notes: Mapping[str, str] | Non
     """The set as a parameter file in the bundled format; values that differ from their recorded
     source are attributed to this project (source 'landeg') with ``notes[path]`` explaining them."""
     notes = dict(notes or {})
-    refs = {**p.references, PROJECT_SOURCE: "This project (landeg): values set or refitted here; see [meta] and docs/tb.md"}
+    refs = {**p.references,
+            PROJECT_SOURCE: "This project (landeg): values set or refitted here; see [meta] and docs/tb.md"}
     lines = [header.rstrip("\n")] if header else []
     meta = {"name": p.name, "kind": "tb", "material": p.material, "description": p.description,
             "valence_bands": p.valence_bands}
@@ -310,7 +313,8 @@ def to_toml(p: TBParameters, *, header: str = "", notes: Mapping[str, str] | Non
     groups: dict[str, list[str]] = {}
     for path, value in p.values().items():
         group, name = path.rsplit(".", 1)
-        groups.setdefault(group, []).append(f"{_key(name)} = {_quantity_toml(path, value, p.sources.get(path), notes.get(path))}")
+        quantity = _quantity_toml(path, value, p.sources.get(path), notes.get(path))
+        groups.setdefault(group, []).append(f"{_key(name)} = {quantity}")
     for group, entries in groups.items():
         head, *rest = group.split(".")
         lines += [f"[{head}{''.join('.' + _key(r) for r in rest)}]"] + entries + [""]
@@ -327,7 +331,8 @@ def _quantity_toml(path: str, value: float, source: Quantity | None, note: str |
     unit = "nm" if path == "structure.a" else "eV"
     entry = {"value": value, "unit": unit, "source": PROJECT_SOURCE}
     if source is not None:
-        entry["note"] = (note + "; " if note else "") + f"base value {source.quoted_value} {source.quoted_unit} ({source.provenance()})"
+        entry["note"] = ((note + "; " if note else "")
+                         + f"base value {source.quoted_value} {source.quoted_unit} ({source.provenance()})")
     elif note:
         entry["note"] = note
     return _toml(entry)

@@ -9,16 +9,18 @@ under-determined fits unique. A fit that misses a target raises :class:`RefitErr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 from scipy.optimize import least_squares
 
-from comparisons.config import Strict
+from confinement.config_base import Strict
 from confinement.errors import LandegError
+from confinement.io import atomic_write_text
 
 from .bulk import bulk_tb
 from .crystal import Crystal
@@ -34,7 +36,7 @@ class RefitError(LandegError, RuntimeError):
     ``result``: the unsuccessful fit's :class:`RefitResult` when the search ended (else None).
     """
 
-    def __init__(self, message: str, result: "RefitResult | None" = None):
+    def __init__(self, message: str, result: RefitResult | None = None):
         super().__init__(message)
         self.result = result
 
@@ -51,7 +53,7 @@ class Target(Strict):
     tolerance_rel: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
-    def _one_tolerance(self) -> "Target":
+    def _one_tolerance(self) -> Target:
         if (self.tolerance is None) == (self.tolerance_rel is None):
             raise ValueError("give exactly one of tolerance (absolute) or tolerance_rel")
         return self
@@ -89,7 +91,7 @@ class RefitSection(Strict):
     hopping_scaling: Literal["none", "harrison"] = "none"
 
     @model_validator(mode="after")
-    def _check(self) -> "RefitSection":
+    def _check(self) -> RefitSection:
         for path, (lo, hi) in self.free.items():
             if not lo < hi:
                 raise ValueError(f"free.{path}: lower bound {lo} is not below upper bound {hi}")
@@ -295,20 +297,28 @@ class _Problem:
 
 
 def run_refit(config: RefitSection, *, initial: Mapping[str, float] | None = None,
-              base: TBParameters | None = None) -> RefitResult:
+              base: TBParameters | None = None,
+              progress: Callable[[int, int, StartOutcome], None] | None = None) -> RefitResult:
     """Refit ``config.base`` (name or path) to the targets; raises :class:`RefitError` on failure.
 
     ``initial`` (optional, eV): starting values of some free parameters instead of the base
     values (continuation from a neighbouring refit); targets and the regularisation still refer
     to the base. ``base`` (optional): the already loaded base set, which must be ``config.base``.
     With ``config.starts > 1`` every start is fitted and the successful one of lowest cost kept.
+    ``progress(done, total, outcome)`` is called after each start (fit and NC check) finishes.
     """
     if base is None:
         base = load_tb_parameters(config.base)
     problem = _Problem(config, base, initial)
-    outcomes = [problem.fit(x) for x in [problem.x0, *problem.random_starts(config.starts - 1)]]
-    if config.nc_check_n_pb is not None:
-        outcomes = [_with_nc_check(o, problem, config.nc_check_n_pb) if o.success else o for o in outcomes]
+    starts = [problem.x0, *problem.random_starts(config.starts - 1)]
+    outcomes = []
+    for x in starts:
+        outcome = problem.fit(x)
+        if config.nc_check_n_pb is not None and outcome.success:
+            outcome = _with_nc_check(outcome, problem, config.nc_check_n_pb)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(len(outcomes), len(starts), outcome)
     finished = [o for o in outcomes if o.error is None]
     if not finished:
         raise RefitError(f"refit of {config.base!r} failed during the search: {outcomes[0].error}")
@@ -326,6 +336,16 @@ def run_refit(config: RefitSection, *, initial: Mapping[str, float] | None = Non
     if not best.success:
         raise RefitError(f"refit {config.name!r} missed its targets:\n{result.table()}", result)
     return result
+
+
+def check_refit(config: RefitSection) -> dict[str, object]:
+    """Check a refit config without fitting: the base set loads, ``fixed`` and ``enable_shells``
+    apply, every free parameter exists and starts within its bounds (the setup of
+    :func:`run_refit`, one bulk evaluation of the base). Returns a summary; raises the error
+    :func:`run_refit` would raise before its search (:class:`RefitError`, unknown set names)."""
+    problem = _Problem(config, load_tb_parameters(config.base), None)
+    return {"base": config.base, "name": config.name, "free": list(problem.paths), "targets": list(problem.names),
+            "starts": config.starts}
 
 
 def _target_source(target: Target) -> str:
@@ -375,8 +395,6 @@ def _with_record(params: TBParameters, config: RefitSection, base: TBParameters,
 
 def write_refit(result: RefitResult, path: str | Path, config_path: str | Path | None = None) -> Path:
     """Write the refitted set in the bundled parameter-file format (atomically)."""
-    from comparisons.io import atomic_write_text
-
     header = (f"# This project's refit ({result.params.name}), written by `landeg refit`"
               + (f" from {config_path}" if config_path else "") + ".\n"
               "# Fitted or set values carry source = \"landeg\"; untouched values keep their original source.\n"

@@ -12,7 +12,7 @@ from inversion, E_βα(d) = (−1)^(ℓα+ℓβ) E_αβ(d).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
