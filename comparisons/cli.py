@@ -8,6 +8,7 @@ Sub-commands:
   refit   least-squares refit of a tight-binding set to bulk targets (config file)
   compare theory results versus the measured g-factors: metrics (JSON, Markdown) and figures
   run     a config-driven sweep (models × sizes × parameters), cached per point, with comparison
+  ensemble g-factor spreads of shape-distributed, randomly oriented NCs versus the measured Δg
   validate check a config (run, refit, bulk sweep or ensemble) without running it
 """
 
@@ -207,6 +208,27 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ensemble(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .ensemble import run_ensemble
+    from .ensemble_config import EnsembleConfig
+
+    config = load_config(args.config, EnsembleConfig)
+    out = Path(args.out or config.output.dir)
+    summary = run_ensemble(config, out, config_path=args.config)
+    if args.json:
+        print(to_json({"out": str(out), "files": [str(p) for p in summary.files], "samples": summary.samples}), end="")
+        return 0
+    print(f"wrote {len(summary.files)} files to {out}/ (ensemble.md: predicted vs measured spreads)")
+    print("  sample  E (eV)  carrier  form       σ_a   mean g   std     Δg_T2   measured Δg")
+    for r in summary.samples:
+        sample = next(s for s in summary.measured if s["sample"] == r["sample"])
+        measured = sample.get(f"delta_g_{r['carrier']}")
+        print(f"  {r['sample']:6s}  {r['energy_eV']:.3f}   {r['carrier']:7s}  {r['form']:9s}  {r['aspect_sigma']:4g}  "
+              f"{r['g_mean']:.3f}   {r['g_std']:.4f}  {r['delta_g_T2']:.4f}  {'' if measured is None else measured}")
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from .config_kinds import check_config
 
@@ -242,6 +264,17 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _float_list(text: str, option: str, count: int) -> list[float]:
+    """'4,4,6.5' → [4.0, 4.0, 6.5]; exactly ``count`` numbers, else a ParameterError naming ``option``."""
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != count:
+        raise ParameterError(f"{option} expects {count} comma-separated numbers, got {text!r}")
+    return values
+
+
 def _int_list(text: str) -> list[int]:
     """'5' → [5]; '3:8' → [3..8]; '3,5,9' → [3, 5, 9]."""
     try:
@@ -255,13 +288,17 @@ def _int_list(text: str) -> list[int]:
 
 def _nc(args: argparse.Namespace) -> int:
     from tightbinding.crystal import Crystal
-    from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
+    from tightbinding.nanocrystal import make_shape
     from tightbinding.parameters import load_tb_parameters
 
     _refuse_options_of_the_other_model(args)
     if args.model == "kp":
         return _nc_kp(args)
     crystal = Crystal(load_tb_parameters(args.params), shells=_shells(args.shells))
+    if args.shape in ("cuboid", "faceted"):
+        return _nc_box(args, crystal)
+    if args.corner_cut or args.edge_cut:
+        raise ParameterError(f"--corner-cut and --edge-cut facet a --shape faceted NC, not a {args.shape}")
     sizes = _int_list(args.n_pb) if args.n_pb else None
     if sizes and len(sizes) > 1:
         from .size_series import run_tb_size_series
@@ -278,25 +315,73 @@ def _nc(args: argparse.Namespace) -> int:
         _report_files(out, paths, args.json)
         return 0
     shape = make_shape(crystal, args.shape, n_pb=sizes[0] if sizes else None, diameter_nm=args.diameter_nm)
+    return _nc_one(args, crystal, shape)
+
+
+def _nc_box(args: argparse.Namespace, crystal) -> int:
+    """`landeg nc --shape cuboid|faceted`: one box of --n-pb Nx,Ny,Nz (faceted: also N) Pb per edge."""
+    from tightbinding.nanocrystal import make_shape
+
+    if not args.n_pb:
+        raise ParameterError(f"--shape {args.shape} needs --n-pb Nx,Ny,Nz (Pb per edge"
+                             f"{'; N for a faceted cube' if args.shape == 'faceted' else ''})")
+    if ":" in args.n_pb:
+        raise ParameterError(f"--shape {args.shape} takes one box --n-pb Nx,Ny,Nz, not a size series {args.n_pb!r}")
+    edges = _int_list(args.n_pb)
+    if len(edges) not in ((1, 3) if args.shape == "faceted" else (3,)):
+        raise ParameterError(f"--shape {args.shape} needs three edges --n-pb Nx,Ny,Nz (Pb per edge), got {args.n_pb!r}")
+    if args.shape == "cuboid" and (args.corner_cut or args.edge_cut):
+        raise ParameterError("--corner-cut and --edge-cut facet a --shape faceted NC, not a cuboid")
+    shape = make_shape(crystal, args.shape, n_pb=tuple(edges) if len(edges) == 3 else edges[0],
+                       corner_cut=args.corner_cut, edge_cut=args.edge_cut)
+    return _nc_one(args, crystal, shape)
+
+
+def _nc_one(args: argparse.Namespace, crystal, shape) -> int:
+    """Solve one tight-binding NC and print its record (the g-tensors in principal form)."""
+    from tightbinding.nanocrystal import nanocrystal_gfactors
+
+    axes = args.field_axes or ("z" if args.shape in ("cube", "sphere") else "xyz")
     record = nanocrystal_gfactors(crystal, shape, passivation=not args.no_passivation,
                                   passivation_shift=args.passivation_shift, solver=args.solver,
                                   finite_field_T=None if args.no_finite_field else args.field,
-                                  epsilon=args.epsilon, n_extra=args.extra_states)
+                                  epsilon=args.epsilon, n_extra=args.extra_states, field_axes=axes)
     keys = ["edge_nm", "n_orbitals", "E_vb", "E_cb", "E_gap", "E_transition", "g_e", "g_h", "g_X", "surface_weight_cb",
             "surface_weight_vb", "seconds"] \
         + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else []) \
         + (["levels_below", "levels_above"] if args.extra_states else [])
-    _print_record(record, keys, f"{args.shape} nanocrystal, {crystal.params.name}, solver {record['solver']}",
-                  args.json)
+    title = (f"{args.shape} nanocrystal {shape.n_pb if args.shape != 'sphere' else ''}, {crystal.params.name}, "
+             f"group {record['point_group']}, solver {record['solver']}")
+    _print_record(record, keys, title, args.json)
+    if not args.json:
+        _print_principal(record)
     for warning in record["warnings"]:
         print(f"landeg nc: warning: {warning}", file=sys.stderr)
     return 0
 
 
+def _print_principal(record: dict) -> None:
+    """The electron and hole g-tensors in principal form (values, axes) and the finite-field check."""
+    for carrier, key in (("electron", "g_e"), ("hole", "g_h")):
+        p = record[f"{key}_principal"]
+        print(f"  {carrier} g-tensor: principal values {' '.join(f'{v: .6f}' for v in p['principal_values'])}; "
+              f"spread {p['spread']:.2e}; unique axis ({', '.join(f'{v:.3f}' for v in p['unique_axis'])}), "
+              f"axial splitting {p['axial_splitting']: .6f}")
+        for axis, row in zip("123", p["principal_axes"]):
+            print(f"    axis {axis}: ({', '.join(f'{v: .4f}' for v in row)})")
+        check = record.get(f"{key}_field_check")
+        if check:
+            along = ", ".join(f"{a} {c['finite_field']: .6f}" for a, c in check.items() if a != "max_deviation")
+            grid = " on the fine grid (principal values: extrapolated)" if "grids" in record else ""
+            print(f"    finite field {record['finite_field_T']:g} T{grid}: {along} (max |finite − first order| "
+                  f"{check['max_deviation']:.1e})")
+
+
 #: Options of `landeg nc` that belong to one model only, with their defaults.
-_KP_ONLY = {"material": "CsPbI3", "edge_nm": None, "grid_nm": None, "n_radial": 30}
+_KP_ONLY = {"material": "CsPbI3", "edge_nm": None, "grid_nm": None, "n_radial": 30, "edges_nm": None}
 _TB_ONLY = {"params": "CsPbI3-N21-exp", "shells": None, "n_pb": None, "out": None, "diameter_nm": None,
-            "no_passivation": False, "passivation_shift": float("inf"), "extra_states": 0}
+            "no_passivation": False, "passivation_shift": float("inf"), "extra_states": 0, "corner_cut": 0,
+            "edge_cut": 0}
 
 
 def _refuse_options_of_the_other_model(args: argparse.Namespace) -> None:
@@ -312,16 +397,29 @@ def _refuse_options_of_the_other_model(args: argparse.Namespace) -> None:
 def _nc_kp(args: argparse.Namespace) -> int:
     from kp.nanocrystal import kp_nanocrystal
 
-    if args.edge_nm is None:
-        raise ParameterError("landeg nc --model kp needs --edge-nm L (cube edge or sphere diameter, nm)")
-    record = kp_nanocrystal(args.material, args.shape, args.edge_nm, epsilon=args.epsilon, grid_nm=args.grid_nm,
+    if args.shape == "faceted":
+        raise ParameterError("--shape faceted is a tight-binding shape (complete octahedra); k·p has cube, cuboid, "
+                             "sphere")
+    if args.shape == "cuboid":
+        if args.edges_nm is None or args.edge_nm is not None:
+            raise ParameterError("landeg nc --model kp --shape cuboid needs --edges-nm LX,LY,LZ (nm), not --edge-nm")
+        size = _float_list(args.edges_nm, "--edges-nm", 3)
+    elif args.edge_nm is None or args.edges_nm is not None:
+        raise ParameterError("landeg nc --model kp needs --edge-nm L (cube edge or sphere diameter, nm); "
+                             "--edges-nm belongs to --shape cuboid")
+    else:
+        size = args.edge_nm
+    record = kp_nanocrystal(args.material, args.shape, size, epsilon=args.epsilon, grid_nm=args.grid_nm,
                             n_radial=args.n_radial, solver=args.solver,
-                            finite_field_T=None if args.no_finite_field else args.field)
+                            finite_field_T=None if args.no_finite_field else args.field,
+                            field_axes=args.field_axes or ("xyz" if args.shape == "cuboid" else "z"))
     keys = ["edge_nm", "E_gap", "E_transition", "g_e", "g_h", "g_X", "g_e_bulk_at_E", "g_h_bulk_at_E",
             "delta_g_e", "delta_g_h", "seconds"] + (["g_e_finite_field", "g_h_finite_field"]
                                                      if "g_e_finite_field" in record else [])
-    grid = f"h = {record['grid_nm']:.4g} nm" if args.shape == "cube" else f"N = {record['n_radial']} radial"
+    grid = f"h = {record['grid_nm']:.4g} nm" if args.shape != "sphere" else f"N = {record['n_radial']} radial"
     _print_record(record, keys, f"k·p {args.shape} nanocrystal, {args.material}, {grid}", args.json)
+    if not args.json and args.shape != "sphere":
+        _print_principal(record)
     for warning in record.get("warnings", []):
         print(f"landeg nc: warning: {warning}", file=sys.stderr)
     return 0
@@ -398,10 +496,21 @@ def build_parser() -> argparse.ArgumentParser:
     nc.add_argument("--epsilon", type=float, metavar="EPS",
                     help="dielectric constant of the e–h Coulomb correction of E_transition (default: none)")
     _tb_model_arguments(nc)
-    nc.add_argument("--shape", choices=["cube", "sphere"], default="cube", help="NC shape (default: cube)")
+    nc.add_argument("--shape", choices=["cube", "sphere", "cuboid", "faceted"], default="cube",
+                    help="NC shape (default: cube); cuboid: --n-pb Nx,Ny,Nz (tb) or --edges-nm LX,LY,LZ (kp); "
+                         "faceted (tb): a cube or cuboid with --corner-cut/--edge-cut")
     nc.add_argument("--n-pb", metavar="N", help="tb cube: Pb atoms per edge (edge ≈ N·a); a list 'N1:N2' or "
                                                 "'N1,N2,...' runs a resumable size series (a run directory: "
-                                                "results.csv, points/, compare/, nc_g_vs_energy) in --out")
+                                                "results.csv, points/, compare/, nc_g_vs_energy) in --out; "
+                                                "tb cuboid/faceted: the three edges Nx,Ny,Nz of one box")
+    nc.add_argument("--corner-cut", type=int, default=0, metavar="K",
+                    help="tb faceted: Pb layers removed at every corner by {111} facets (default: 0)")
+    nc.add_argument("--edge-cut", type=int, default=0, metavar="K",
+                    help="tb faceted: Pb layers removed along every edge by {110} facets (default: 0)")
+    nc.add_argument("--edges-nm", metavar="LX,LY,LZ", help="kp cuboid: the three edges in nm")
+    nc.add_argument("--field-axes", metavar="AXES",
+                    help="axes of the finite-field check of the g-tensor, a subset of 'xyz' (one solve each; "
+                         "default: 'z' for cube and sphere, 'xyz' for cuboid and faceted)")
     nc.add_argument("--out", metavar="DIR", help="size series: output directory (default: results/nc_series_<set>)")
     nc.add_argument("--diameter-nm", type=float, metavar="D", help="tb sphere: diameter in nm (kp: use --edge-nm)")
     nc.add_argument("--no-passivation", action="store_true", help="tb: leave dangling bonds unpassivated")
@@ -486,6 +595,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run the points on a Dask distributed cluster at ADDRESS (overrides run.scheduler)")
     run.add_argument("--json", action="store_true", help="print a JSON summary (with the metrics)")
     run.set_defaults(handler=_run)
+
+    ensemble = sub.add_parser(
+        "ensemble", help="g-factor spreads of shape-distributed, randomly oriented NCs versus the measured Δg",
+        description="Compute (cached per point) tight-binding cubes and cuboids, interpolate their g-tensors in "
+                    "energy and aspect, and build ensembles of randomly oriented NCs with log-normal edges selected "
+                    "by a laser; read their g spread through simulated T2*(B) (eqns 2 and 3 of Meliakov et al. 2025) "
+                    "and compare with the measured spreads. Writes ensemble.csv, samples.csv, training.csv, "
+                    "ensemble.md, ensemble.json and the figures ensemble_g_vs_energy, ensemble_trfe. Config: "
+                    "examples/ensemble_CsPbI3.toml; docs/ensembles.md.")
+    ensemble.add_argument("config", help="ensemble config (TOML), e.g. examples/ensemble_CsPbI3.toml")
+    ensemble.add_argument("--out", metavar="DIR", help="output directory (overrides output.dir of the config)")
+    ensemble.add_argument("--json", action="store_true", help="print the files and the samples' rows as JSON")
+    ensemble.set_defaults(handler=_ensemble)
 
     validate = sub.add_parser(
         "validate", help="check a config (run, refit, bulk sweep or ensemble) without running it",

@@ -22,7 +22,7 @@ import numpy as np
 from confinement.errors import ConfigError, LandegError
 
 from .config import Range
-from .sweep_config import SIZE_AXES, KPModel, RunConfig, TBModel
+from .sweep_config import SIZE_AXES, KPModel, RunConfig, TBModel, box_edges
 
 #: Bump when a change of the physics code invalidates cached points.
 CACHE_VERSION = 1
@@ -208,13 +208,17 @@ def _tb_inputs(model: TBModel, base: dict, coords: dict[str, Any], config: RunCo
     shift = coords.get("passivation_shift", model.passivation_shift)
     size_axis = model.size_axis
     size = coords.get(size_axis, getattr(model, size_axis))
-    if size_axis == "n_pb" and (float(size) != int(float(size)) or int(float(size)) < 1):
-        raise ConfigError(f"sweep.n_pb: Pb per edge must be an integer ≥ 1, got {size}")
-    if float(size) <= 0:
+    if size_axis == "n_pb":
+        try:
+            size = box_edges(size, model.shape)
+        except ValueError as exc:
+            raise ConfigError(f"sweep.{exc}") from None
+    elif float(size) <= 0:
         raise ConfigError(f"sweep.{size_axis}: sizes must be positive, got {size}")
+    facets = {"corner_cut": model.corner_cut, "edge_cut": model.edge_cut} if model.shape == "faceted" else {}
     return {"kind": "tb", "params_file": str(params_source(set_name)), "params_sha256": base["sets"][set_name].sha256,
             "overrides": updates, "values": params.values(), "shells": list(model.shells) if model.shells else None,
-            "shape": model.shape, size_axis: int(float(size)) if size_axis == "n_pb" else float(size),
+            "shape": model.shape, size_axis: size if size_axis == "n_pb" else float(size), **facets,
             "passivation": model.passivation, "passivation_shift": str(shift) if shift == "inf" else float(shift),
             "finite_field_T": model.finite_field_T or None, "solver": config.run.solver, "tol": config.run.tol,
             "epsilon": _optional_float(coords.get("epsilon", model.epsilon))}
@@ -315,7 +319,10 @@ def _evaluate_tb(inputs: dict[str, Any]) -> dict[str, Any]:
     if params.values() != inputs["values"]:
         raise LandegError(f"parameter set {inputs['params_file']} changed since the run was planned")
     crystal = Crystal(params, shells=tuple(inputs["shells"]) if inputs["shells"] else None)
-    shape = make_shape(crystal, inputs["shape"], n_pb=inputs.get("n_pb"), diameter_nm=inputs.get("diameter_nm"))
+    n_pb = inputs.get("n_pb")
+    shape = make_shape(crystal, inputs["shape"], n_pb=tuple(n_pb) if isinstance(n_pb, list) else n_pb,
+                       diameter_nm=inputs.get("diameter_nm"), corner_cut=inputs.get("corner_cut", 0),
+                       edge_cut=inputs.get("edge_cut", 0))
     shift = float(inputs["passivation_shift"])
     return nanocrystal_gfactors(crystal, shape, passivation=inputs["passivation"], passivation_shift=shift,
                                 solver=inputs["solver"], finite_field_T=inputs["finite_field_T"], tol=inputs["tol"],

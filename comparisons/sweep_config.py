@@ -94,7 +94,8 @@ class SecondNeighbourSection(Strict):
 class TBModel(SweepModel):
     """A tight-binding NC (``tightbinding.nanocrystal``) cut from a parameter set.
 
-    Sweepable: ``n_pb`` (cubes) or ``diameter_nm`` (spheres), ``params`` (set names or paths),
+    Sweepable: ``n_pb`` (cubes: N; cuboids and faceted boxes: "Nx,Ny,Nz" strings) or ``diameter_nm``
+    (spheres), ``params`` (set names or paths),
     ``passivation_shift``, ``epsilon``, ``xx_strength`` (with ``second_neighbour``) and any dotted
     parameter path of the set ('hopping.X-X.p_p_sigma'),
     which ``overrides`` may also fix. ``refit``: a refit config run first (cached); its set
@@ -108,8 +109,13 @@ class TBModel(SweepModel):
                                      "['Pb-X']; default: all of the set")
     refit: str | None = Field(default=None, description="refit config run first (cached); its set replaces "
                               "params")
-    shape: Literal["cube", "sphere"] = Field(default="cube", description="cube of complete octahedra or sphere")
-    n_pb: int | None = Field(default=None, ge=1, description="cube: Pb per edge (edge = n_pb·a), unless swept")
+    shape: Literal["cube", "sphere", "cuboid", "faceted"] = Field(
+        default="cube", description="cube of complete octahedra, sphere, cuboid (Nx, Ny, Nz Pb per edge) or faceted "
+        "(a cube or cuboid with corner_cut / edge_cut)")
+    n_pb: int | list[int] | None = Field(default=None, description="cube: Pb per edge (edge = n_pb·a); cuboid: "
+                                         "[Nx, Ny, Nz]; faceted: N or [Nx, Ny, Nz]; unless swept")
+    corner_cut: int = Field(default=0, ge=0, description="faceted: Pb layers removed at every corner ({111} facets)")
+    edge_cut: int = Field(default=0, ge=0, description="faceted: Pb layers removed along every edge ({110} facets)")
     diameter_nm: float | None = Field(default=None, gt=0, description="sphere: diameter (nm), unless swept")
     passivation: bool = Field(default=True, description="passivate dangling bonds")
     passivation_shift: float | Literal["inf"] = Field(default="inf", description="shift of dangling orbitals "
@@ -121,8 +127,16 @@ class TBModel(SweepModel):
 
     @property
     def size_axis(self) -> str:
-        """The axis that sizes this shape: ``n_pb`` (cube) or ``diameter_nm`` (sphere)."""
-        return "n_pb" if self.shape == "cube" else "diameter_nm"
+        """The axis that sizes this shape: ``n_pb`` (cube, cuboid, faceted) or ``diameter_nm`` (sphere)."""
+        return "diameter_nm" if self.shape == "sphere" else "n_pb"
+
+    @model_validator(mode="after")
+    def _shape_fields(self) -> TBModel:
+        if (self.corner_cut or self.edge_cut) and self.shape != "faceted":
+            raise ValueError(f"corner_cut and edge_cut belong to shape = 'faceted', not to a {self.shape}")
+        if self.n_pb is not None:
+            box_edges(self.n_pb, self.shape)
+        return self
 
     @field_validator("passivation_shift")
     @classmethod
@@ -130,6 +144,23 @@ class TBModel(SweepModel):
         if value != "inf" and value <= 0:  # type: ignore[operator]
             raise ValueError(f"passivation shift must be positive (eV) or 'inf', got {value}")
         return value
+
+
+def box_edges(value: int | str | list, shape: str) -> int | list[int]:
+    """The ``n_pb`` of a TB shape as validated data: an integer ≥ 1 (cube; faceted cube) or three
+    (cuboid; faceted box) given as a list or a "Nx,Ny,Nz" string; ValueError naming the problem."""
+    items = value.split(",") if isinstance(value, str) else (value if isinstance(value, list) else [value])
+    try:
+        numbers = [float(v) for v in items]
+    except (TypeError, ValueError):
+        numbers = [float("nan")]
+    if not all(n.is_integer() and n >= 1 for n in numbers):
+        raise ValueError(f"n_pb: Pb per edge must be an integer ≥ 1, got {value!r}")
+    counts = {"cube": (1,), "cuboid": (3,), "faceted": (1, 3)}.get(shape, (1,))
+    if len(numbers) not in counts:
+        need = "three edges Nx,Ny,Nz" if counts == (3,) else ("N or three edges Nx,Ny,Nz" if 3 in counts else "one N")
+        raise ValueError(f"n_pb: a {shape} needs {need} (Pb per edge), got {value!r}")
+    return int(numbers[0]) if len(numbers) == 1 else [int(n) for n in numbers]
 
 
 ModelSpec = Annotated[KPModel | TBModel, Field(discriminator="kind")]

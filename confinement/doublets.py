@@ -18,6 +18,9 @@ from .magnetic import hamiltonian_in_field, peierls_derivative
 from .system import FiniteSystem
 from .units import MU_B
 
+#: Unit field directions of the crystal axes.
+AXES = {"x": np.array([1.0, 0.0, 0.0]), "y": np.array([0.0, 1.0, 0.0]), "z": np.array([0.0, 0.0, 1.0])}
+
 
 def _project(op, states: np.ndarray) -> np.ndarray:
     return states.conj().T @ (op @ states)
@@ -34,50 +37,84 @@ def first_order_g(system: FiniteSystem, states: np.ndarray, gauge_origin: np.nda
 
 
 def solver_hints(system: FiniteSystem, half_gap: float | None, *, kramers: bool = True, rotation: bool = True) -> dict:
-    """Symmetry and gap hints for the eigen-solver: inversion parity and C4z rotation of the system
-    (``rotation=False``: without it, e.g. for a field not along z), Kramers, half-gap."""
-    return {"parity": system.inversion(), "rotation": system.rotation_c4z() if rotation else None,
+    """Symmetry and gap hints for the eigen-solver: inversion parity and the rotation about z the
+    system keeps (C4z, else C2z; ``rotation=False``: none, e.g. for a field not along z), Kramers,
+    half-gap."""
+    return {"parity": system.inversion(), "rotation": system.z_rotation() if rotation else None,
             "kramers": kramers, "half_gap": half_gap}
 
 
-def finite_field_g(system: FiniteSystem, sigma: float, side: str, *, field_T: float = 1.0,
-                   direction: np.ndarray = np.array([0.0, 0.0, 1.0]), gauge_origin: np.ndarray | None = None,  # noqa: B008 read-only default
-                   solver: str = "auto", tol: float = 1e-9, half_gap: float | None = None) -> float:
-    """g along ``direction`` from the Zeeman splitting at ``field_T`` of the doublet next to ``sigma``.
+def require_solver_symmetry(system: FiniteSystem, solver: str, shape: str = "") -> None:
+    """Refuse ``shift-invert`` at B = 0 on a system without a rotation about z (group Ci or C1): its
+    blocks keep exact Kramers pairs, on which single-vector Lanczos stalls. Names the group and the
+    strategies that work (dense, filtered, auto)."""
+    if solver == "shift-invert" and system.z_rotation() is None:
+        raise ParameterError(f"the {shape or 'system'} keeps only the group {system.point_group()} (no C4z or C2z "
+                             "rotation about z): the 'shift-invert' solver needs blocks free of Kramers degeneracy; "
+                             "use 'auto' (dense for small systems, filtered otherwise), 'dense' or 'filtered'")
 
-    ``side`` is 'below' (valence-band top) or 'above' (conduction-band bottom).
+
+def finite_field_splittings(system: FiniteSystem, sigma: float, *, field_T: float = 1.0,
+                            direction: np.ndarray = AXES["z"], gauge_origin: np.ndarray | None = None,
+                            solver: str = "auto", tol: float = 1e-9, half_gap: float | None = None) -> dict[str, float]:
+    """g along ``direction`` of both band-edge doublets from one solve at ``field_T`` (T):
+    {'above': conduction-band bottom (electron), 'below': valence-band top (hole)},
+    g = [E(⇑) − E(⇓)]/(μB B) with ⇑ the state of positive ⟨J·n⟩.
+
+    Only a field along z keeps the rotation about z (C4z or C2z) in the symmetric gauge about the
+    centre: for any other direction the solver gets inversion parity only (and no time reversal).
     """
     n_hat = np.asarray(direction, float) / np.linalg.norm(direction)
     h = hamiltonian_in_field(system, field_T * n_hat, gauge_origin)
-    along_z = bool(np.allclose(n_hat[:2], 0.0))          # a field along z keeps the C4z rotation
+    along_z = bool(np.allclose(n_hat[:2], 0.0))          # only a field along z keeps C4z / C2z
     hints = (solver_hints(system, half_gap, kramers=False, rotation=along_z) if gauge_origin is None
              else {"half_gap": half_gap, "kramers": False})
     states = solve_band_edges(h, sigma, 2, 2, solver=solver, tol=tol, **hints)
-    energies, vectors = ((states.below, states.vectors_below) if side == "below"
-                         else (states.above, states.vectors_above))
     j_n = sum(n_hat[g] * system.angular_momentum[g] for g in range(3))
-    proj = np.real(np.einsum("ia,ia->a", vectors.conj(), j_n @ vectors))
-    if np.sign(proj[0]) == np.sign(proj[1]):
-        raise PhysicsCheckError(f"split doublet has ⟨J·n⟩ = {proj} of equal sign: ⇑/⇓ undefined "
-                                f"(field too large or levels crossed)")
-    up, down = (0, 1) if proj[0] > 0 else (1, 0)
-    return float((energies[up] - energies[down]) / (MU_B * field_T))
+    out = {}
+    for side, energies, vectors in (("below", states.below, states.vectors_below),
+                                    ("above", states.above, states.vectors_above)):
+        proj = np.real(np.einsum("ia,ia->a", vectors.conj(), j_n @ vectors))
+        if np.sign(proj[0]) == np.sign(proj[1]):
+            raise PhysicsCheckError(f"split doublet has ⟨J·n⟩ = {proj} of equal sign: ⇑/⇓ undefined "
+                                    f"(field too large or levels crossed)")
+        up, down = (0, 1) if proj[0] > 0 else (1, 0)
+        out[side] = float((energies[up] - energies[down]) / (MU_B * field_T))
+    return out
+
+
+def finite_field_g(system: FiniteSystem, sigma: float, side: str, **options) -> float:
+    """g along ``direction`` from the Zeeman splitting at ``field_T`` of the doublet next to ``sigma``.
+
+    ``side`` is 'below' (valence-band top) or 'above' (conduction-band bottom); ``options`` as in
+    :func:`finite_field_splittings` (field_T, direction, gauge_origin, solver, tol, half_gap).
+    """
+    if side not in ("below", "above"):
+        raise ParameterError(f"side must be 'below' or 'above', got {side!r}")
+    return finite_field_splittings(system, sigma, **options)[side]
 
 
 def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "auto", tol: float = 1e-8,
                        finite_field_T: float | None = 1.0, gauge_origin: np.ndarray | None = None,
-                       n_extra: int = 0, surface_threshold: float = 0.5, half_gap: float | None = None) -> dict:
+                       n_extra: int = 0, surface_threshold: float = 0.5, half_gap: float | None = None,
+                       field_axes: str = "z") -> dict:
     """Band edges and g-factors of a finite system around the in-gap reference ``sigma`` (eV).
 
-    Returns a JSON-ready record: energies (eV), first-order g tensors and isotropic g of the
-    conduction-band bottom (electron) and valence-band top (hole, J-convention), finite-field g
-    (if ``finite_field_T``), surface weights, residuals, solver and timing. A band-edge doublet
-    with surface weight above ``surface_threshold`` is reported in ``warnings``, never dropped.
+    Returns a JSON-ready record: energies (eV), first-order g tensors, their principal values and
+    axes (:meth:`GTensor.summary`) and isotropic g of the conduction-band bottom (electron) and
+    valence-band top (hole, J-convention), the point group of the symmetry blocks, finite-field g
+    (if ``finite_field_T``) along each axis of ``field_axes`` (a subset of 'xyz'; one solve per axis,
+    compared with the first-order tensor along it in ``g_e_field_check``/``g_h_field_check``;
+    ``g_e_finite_field`` is the value along the last axis given), surface weights, residuals,
+    solver and timing. A band-edge doublet with surface weight above ``surface_threshold`` is
+    reported in ``warnings``, never dropped.
     """
     import time
 
     if isinstance(n_extra, bool) or not isinstance(n_extra, (int, np.integer)) or n_extra < 0:
         raise ParameterError(f"n_extra (further states per side) must be an integer >= 0, got {n_extra!r}")
+    if not field_axes or not set(field_axes) <= set(AXES) or len(set(field_axes)) != len(field_axes):
+        raise ParameterError(f"field_axes must name distinct axes of 'xyz' (e.g. 'z' or 'xyz'), got {field_axes!r}")
     start = time.perf_counter()
     n = 3 + n_extra
     states = solve_band_edges(system.hamiltonian, sigma, n, n, solver=solver, tol=tol,
@@ -99,6 +136,7 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
         "g_e": g_e.g, "g_h": g_h.g, "g_X": g_e.g + g_h.g,
         "g_e_tensor": g_e.tensor.tolist(), "g_h_tensor": g_h.tensor.tolist(),
         "g_e_anisotropy": g_e.anisotropy, "g_h_anisotropy": g_h.anisotropy,
+        "g_e_principal": g_e.summary(), "g_h_principal": g_h.summary(), "point_group": system.point_group(),
         "surface_weight_cb": float(w_cb), "surface_weight_vb": float(w_vb),
         "surface_fraction_sites": float(system.surface.mean()),
         "levels_below": states.below.tolist(), "levels_above": states.above.tolist(),
@@ -111,9 +149,16 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
             record["warnings"].append(f"{carrier}-band edge has surface weight {w:.2f} > {surface_threshold}: "
                                       f"a surface state, not an interior state")
     if finite_field_T:
-        for key, side in (("g_e_finite_field", "above"), ("g_h_finite_field", "below")):
-            record[key] = finite_field_g(system, sigma, side, field_T=finite_field_T, gauge_origin=gauge_origin,
-                                         solver=solver, tol=tol, half_gap=half_gap)
-        record["finite_field_T"] = finite_field_T
+        checks: dict[str, dict] = {"g_e_field_check": {}, "g_h_field_check": {}}
+        for axis in field_axes:
+            split = finite_field_splittings(system, sigma, field_T=finite_field_T, direction=AXES[axis],
+                                            gauge_origin=gauge_origin, solver=solver, tol=tol, half_gap=half_gap)
+            for key, side, gt in (("g_e", "above", g_e), ("g_h", "below", g_h)):
+                record[f"{key}_finite_field"] = split[side]
+                checks[f"{key}_field_check"][axis] = {"finite_field": split[side],
+                                                      "first_order": float(gt.along(AXES[axis]))}
+        for check in checks.values():
+            check["max_deviation"] = max(abs(c["finite_field"] - c["first_order"]) for c in check.values())
+        record.update(checks, finite_field_T=finite_field_T)
     record["seconds"] = time.perf_counter() - start
     return record

@@ -29,11 +29,66 @@ class GTensor:
     """A doublet's g-tensor (field index γ, pseudospin index δ), J-convention.
 
     ``tensor`` (3, 3); ``g`` = trace/3; ``anisotropy`` = max |g_γδ − g δ_γδ|;
-    ``handedness`` = sign of det(u) (+1 for a pseudospin that is a proper SU(2) spin).
+    ``handedness`` = sign of det(u) (+1 for a pseudospin that is a proper SU(2) spin);
+    ``j_polar`` = p of the projected angular momentum j = p·u (positive semi-definite, units of ħ;
+    None if not known), which fixes the J-convention sign of g along any direction.
+
+    Along a unit field direction n the doublet splits by μB B |gᵀn| (the Larmor frequency
+    |gᵀn| μB B/ħ); the upper state's pseudospin points along gᵀn, and ⇑ (positive ⟨J·n⟩ = ½ nᵀp ĥ)
+    is the upper state when nᵀ p gᵀ n > 0, so the signed g along n is |gᵀn|·sign(nᵀ p gᵀ n).
     """
 
     tensor: np.ndarray
     handedness: int
+    j_polar: np.ndarray | None = None
+
+    def larmor(self, directions: np.ndarray) -> np.ndarray:
+        """|gᵀn| (dimensionless) for unit field directions ``directions`` (..., 3): the effective g of
+        the Larmor precession, ω = |gᵀn| μB B/ħ. Vectorised."""
+        return np.linalg.norm(np.asarray(directions, float) @ self.tensor, axis=-1)
+
+    def along(self, directions: np.ndarray) -> np.ndarray:
+        """Signed J-convention g = [E(⇑) − E(⇓)]/(μB B) along unit directions (..., 3) (class doc)."""
+        n = np.asarray(directions, float)
+        h = n @ self.tensor                                     # (gᵀn) for every direction
+        p = np.eye(3) if self.j_polar is None else self.j_polar
+        sign = np.sign(np.einsum("...i,ij,...j->...", n, p, h))
+        return np.linalg.norm(h, axis=-1) * np.where(sign == 0, 1.0, sign)
+
+    def principal(self) -> tuple[np.ndarray, np.ndarray]:
+        """Principal values (3,) and axes (3, 3; row k = field direction of value k) of the tensor.
+
+        From the singular value decomposition g = U S Vᵀ: a field along U_k splits the doublet by
+        s_k μB B; the value carries the J-convention sign of g along U_k. Each axis is assigned to
+        the crystal axis it is closest to (row k nearest x̂_k, its component there made positive), so
+        a diagonal tensor (off-diagonal part of g gᵀ below 1e-12 of its norm) lists g_xx, g_yy, g_zz
+        along the crystal axes even when values are degenerate; otherwise degenerate values get any
+        orthonormal set of their subspace.
+        """
+        from scipy.optimize import linear_sum_assignment
+
+        gram = self.tensor @ self.tensor.T
+        if np.max(np.abs(gram - np.diag(np.diag(gram)))) <= 1e-12 * max(np.max(np.abs(gram)), 1e-300):
+            return self.along(np.eye(3)), np.eye(3)               # diagonal: the crystal axes (also if degenerate)
+        U, _, _ = np.linalg.svd(self.tensor)
+        _, order = linear_sum_assignment(-np.abs(U))            # crystal axis k ← principal axis order[k]
+        axes = U[:, order].T
+        axes *= np.where(axes[np.arange(3), np.arange(3)] < 0, -1.0, 1.0)[:, None]
+        return self.along(axes), axes
+
+    def summary(self) -> dict:
+        """JSON-ready principal form: ``principal_values`` (3,), ``principal_axes`` (3 rows),
+        ``spread`` = max − min of the values (0 for an isotropic doublet), and the axial split:
+        ``unique_axis`` (the axis whose value stands out from the other two), ``axial_splitting``
+        = g_unique − mean(others), ``transverse_splitting`` = |difference of the other two|
+        (0 for a tensor axially symmetric about ``unique_axis``)."""
+        values, axes = self.principal()
+        others = np.array([np.delete(values, k) for k in range(3)])
+        k = int(np.argmax(np.abs(values - others.mean(axis=1)) - np.abs(others[:, 0] - others[:, 1])))
+        return {"principal_values": values.tolist(), "principal_axes": axes.tolist(),
+                "spread": float(values.max() - values.min()), "unique_axis": axes[k].tolist(),
+                "axial_splitting": float(values[k] - others[k].mean()),
+                "transverse_splitting": float(abs(others[k, 0] - others[k, 1]))}
 
     @property
     def g(self) -> float:
@@ -78,8 +133,8 @@ def g_tensor(zeeman: np.ndarray, angular_momentum: np.ndarray, *, atol: float = 
             "projected angular momentum of the doublet is singular: the J-convention cannot fix ⇑/⇓ "
             "along every axis (not a Γ6/Γ7-like Kramers doublet)"
         )
-    u, _ = polar(j, side="left")
-    return GTensor(tensor=m @ u.T, handedness=int(np.sign(np.linalg.det(u))))
+    u, p = polar(j, side="left")
+    return GTensor(tensor=m @ u.T, handedness=int(np.sign(np.linalg.det(u))), j_polar=p)
 
 
 def project(op: np.ndarray, states: np.ndarray) -> np.ndarray:

@@ -183,7 +183,8 @@ def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, pa
     if any(s.theta is not None for s in sectors):
         raise ParameterError("shift-invert slicing needs blocks free of Kramers degeneracy (single-vector Lanczos "
                              "stalls on exactly degenerate pairs): pass the C4z rotation (FiniteSystem.rotation_c4z()) "
-                             "with time reversal, or use the 'filtered' solver")
+                             "or the C2z rotation (FiniteSystem.z_rotation()) with time reversal, or use the "
+                             "'filtered' solver")
     blocks = [_Block(s, sigma, np.random.default_rng([seed, i]), tol_found) for i, s in enumerate(sectors)]
     per_state = 1 if kramers else 2             # a found vector stands for a doublet (or one state)
     k_next = {id(b): -(-2 * (n_each + 2) * per_state // len(blocks)) + 3 for b in blocks}

@@ -90,14 +90,39 @@ class FiniteSystem:
         """The rotation by +π/2 about the z axis through the origin (orbitals rotated by the on-site
         blocks, spin by exp(−iπσ_z/4); U⁴ = −1); None if the sites are not C4z symmetric or the
         model gave no on-site blocks."""
+        return self._rotation_about_z(1)
+
+    def rotation_c2z(self) -> SiteSymmetry | None:
+        """The rotation by π about the z axis through the origin (on-site blocks of C4z squared, spin
+        exp(−iπσ_z/2); U² = −1); None if the sites are not C2z symmetric or no on-site blocks."""
+        return self._rotation_about_z(2)
+
+    def z_rotation(self) -> SiteSymmetry | None:
+        """The largest rotation about z the system keeps (C4z, else C2z), or None. Both split H into
+        blocks free of Kramers degeneracy (λ and λ* differ for U^K = −1, K = 4 or 2)."""
+        return self.rotation_c4z() or self.rotation_c2z()
+
+    def point_group(self) -> str:
+        """The symmetry group the solver's blocks can use here: C4h, C4, C2h, C2, Ci or C1
+        (:data:`confinement.geometry.POINT_GROUPS`), checked on the sites and on-site blocks."""
+        rotation = self.z_rotation()
+        name = "" if rotation is None else ("C4" if rotation.order == 4 else "C2")
+        inversion = self.inversion() is not None
+        return (name + ("h" if inversion else "")) if name else ("Ci" if inversion else "C1")
+
+    def _rotation_about_z(self, quarter_turns: int) -> SiteSymmetry | None:
+        """U of the rotation by quarter_turns·π/2 about z (1: C4z, 2: C2z); None if not a symmetry."""
         if self.onsite_c4z is None:
             return None
-        site_map = map_sites(self.positions, C4Z)
+        transform = np.linalg.matrix_power(C4Z, quarter_turns)
+        site_map = map_sites(self.positions, transform)
         sizes = np.diff(self.offsets)
         if np.any(site_map < 0) or np.any(sizes[np.maximum(site_map, 0)] != sizes):
             return None
-        matrix = block_diagonal(self.sublattice, self.offsets, self.onsite_c4z, target=site_map)
-        return SiteSymmetry("C4z rotation", site_map, matrix, self.offsets, order=4, phase=-1.0)
+        blocks = {k: np.linalg.matrix_power(np.asarray(b), quarter_turns) for k, b in self.onsite_c4z.items()}
+        matrix = block_diagonal(self.sublattice, self.offsets, blocks, target=site_map)
+        order = 4 // quarter_turns
+        return SiteSymmetry(f"C{order}z rotation", site_map, matrix, self.offsets, order=order, phase=-1.0)
 
     def counts(self) -> dict[str, int]:
         """Number of sites per sublattice name."""

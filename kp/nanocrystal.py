@@ -24,15 +24,16 @@ import numpy as np
 
 from confinement.coulomb import COULOMB_SPHERE, coulomb_shift, cube_coulomb_coefficient
 from confinement.errors import ParameterError, UnknownNameError
+from confinement.gfactor import GTensor
 from confinement.units import MU_B
 
 from .bulk import bulk_kp
-from .cube import GridCube, cube_gfactors
+from .cube import GridCube, GridCuboid, cube_gfactors
 from .materials import material_parameters
 from .parameters import KaneParameters
 from .sphere import DEFAULT_N_RADIAL, sphere_finite_field, sphere_gfactors
 
-SHAPES = ("sphere", "cube")
+SHAPES = ("sphere", "cube", "cuboid")
 #: Default number of grid steps per cube edge (h = L/16; with the 2h grid for the extrapolation).
 DEFAULT_CUBE_INTERVALS = 16
 
@@ -95,16 +96,23 @@ def _sphere_record(params: KaneParameters, diameter: float, n_radial: int, finit
 
 
 _GRID_KEYS = ("grid_nm", "n_intervals", "n_orbitals", "E_cb", "E_vb", "g_e", "g_h", "g_e_anisotropy",
-              "g_h_anisotropy", "n_in_gap", "levels_below", "levels_above", "solver", "solver_seconds",
-              "residual_max")
+              "g_h_anisotropy", "g_e_tensor", "g_h_tensor", "n_in_gap", "levels_below", "levels_above", "solver",
+              "solver_seconds", "residual_max")
 
 
-def _cube_record(params: KaneParameters, edge: float, grid_nm: float | None, richardson: bool,
-                 finite_field_T: float | None, solver: str) -> dict:
-    fine = cube_grid(edge, grid_nm, richardson=richardson)
-    grids = [cube_gfactors(params, fine, solver=solver, finite_field_T=finite_field_T)]
+def _cube_record(params: KaneParameters, edge: float | tuple[float, float, float], grid_nm: float | None,
+                 richardson: bool, finite_field_T: float | None, solver: str, field_axes: str = "z") -> dict:
+    """Cube (``edge`` a number) or cuboid (``edge`` three edges, nm) on grids h (and 2h)."""
+    if np.ndim(edge):
+        fine = GridCuboid.from_edges(edge, grid_nm, steps=DEFAULT_CUBE_INTERVALS, even=richardson)
+        coarse = fine.coarse() if richardson else None
+    else:
+        fine = cube_grid(edge, grid_nm, richardson=richardson)
+        coarse = GridCube(edge, fine.n_intervals // 2) if richardson else None
+    if richardson and min(coarse.intervals) < 2:
+        raise ParameterError(f"grid spacing {fine.h:g} nm is too coarse for the extrapolation in the {fine.kind}")
+    grids = [cube_gfactors(params, fine, solver=solver, finite_field_T=finite_field_T, field_axes=field_axes)]
     if richardson:
-        coarse = GridCube(edge, fine.n_intervals // 2)
         grids.append(cube_gfactors(params, coarse, solver=solver, finite_field_T=None))
     f = grids[0]
     record = {"grids": [{k: g[k] for k in _GRID_KEYS} for g in grids], "grid_nm": fine.h,
@@ -112,7 +120,8 @@ def _cube_record(params: KaneParameters, edge: float, grid_nm: float | None, ric
               "extrapolation": "Richardson in h²: [4 X(h) − X(2h)]/3" if richardson else "none",
               "n_in_gap": max(g["n_in_gap"] for g in grids), "bulk_scan": f["bulk_scan"],
               "g_e_anisotropy": f["g_e_anisotropy"], "g_h_anisotropy": f["g_h_anisotropy"],
-              "g_e_tensor": f["g_e_tensor"], "g_h_tensor": f["g_h_tensor"], "warnings": f["warnings"]}
+              "g_e_tensor": f["g_e_tensor"], "g_h_tensor": f["g_h_tensor"], "warnings": f["warnings"],
+              "point_group": f["point_group"], "edges_nm": (np.asarray(fine.intervals) * fine.h).tolist()}
 
     def extrapolate(key: str) -> float:
         return (4 * grids[0][key] - grids[1][key]) / 3 if richardson else grids[0][key]
@@ -123,38 +132,59 @@ def _cube_record(params: KaneParameters, edge: float, grid_nm: float | None, ric
         # finite-field splitting on the fine grid, compared with that grid's first-order g
         record.update({"finite_field_T": finite_field_T, "g_e_finite_field": f["g_e_finite_field"],
                        "g_h_finite_field": f["g_h_finite_field"], "g_e_first_order_fine": f["g_e"],
-                       "g_h_first_order_fine": f["g_h"]})
+                       "g_h_first_order_fine": f["g_h"], "g_e_field_check": f["g_e_field_check"],
+                       "g_h_field_check": f["g_h_field_check"]})
+    for key in ("g_e", "g_h"):          # principal form of the (extrapolated) tensor
+        tensors = [np.asarray(g[f"{key}_tensor"]) for g in grids]
+        tensor = (4 * tensors[0] - tensors[1]) / 3 if richardson else tensors[0]
+        record[f"{key}_tensor"] = tensor.tolist()
+        record[f"{key}_principal"] = GTensor(tensor, 1).summary()
     return record
 
 
-def kp_nanocrystal(material: str, shape: str, edge_nm: float, *, epsilon: float | None = None,
-                   grid_nm: float | None = None, richardson: bool = True, n_radial: int = DEFAULT_N_RADIAL,
-                   finite_field_T: float | None = 1.0, solver: str = "auto", constants: str = "universal",
-                   params: KaneParameters | None = None) -> dict:
-    """Energies (eV) and J-convention g-factors of one k·p NC; ``edge_nm`` = cube edge or sphere diameter.
+def kp_nanocrystal(material: str, shape: str, edge_nm: float | tuple[float, float, float], *,
+                   epsilon: float | None = None, grid_nm: float | None = None, richardson: bool = True,
+                   n_radial: int = DEFAULT_N_RADIAL, finite_field_T: float | None = 1.0, solver: str = "auto",
+                   constants: str = "universal", params: KaneParameters | None = None,
+                   field_axes: str = "z") -> dict:
+    """Energies (eV) and J-convention g-factors of one k·p NC; ``edge_nm`` = cube edge or sphere
+    diameter, or the three edges (LX, LY, LZ) of a ``cuboid`` (nm).
 
-    ``epsilon``: dielectric constant of the Coulomb correction of E_transition (None: no correction).
-    Cube: ``grid_nm`` (default L/16) and ``richardson``; sphere: ``n_radial`` functions per channel.
+    ``epsilon``: dielectric constant of the Coulomb correction of E_transition (None: no correction;
+    cubes and spheres only). Cube and cuboid: ``grid_nm`` (default: shortest edge/16; a cuboid's
+    edges are rounded to even multiples of h, the actual ones are ``edges_nm``), ``richardson`` and
+    ``field_axes`` (axes of the finite-field check); sphere: ``n_radial`` functions per channel.
     ``params`` overrides the material's parameter set (``material`` is then only a label).
     """
     start = time.perf_counter()
-    edge = validate_size(edge_nm)
     if shape not in SHAPES:
         raise UnknownNameError("shape", shape, SHAPES)
+    if shape == "cuboid":
+        edges = np.atleast_1d(np.asarray(edge_nm, dtype=object))
+        if edges.size != 3:
+            raise ParameterError(f"a cuboid needs three edges LX,LY,LZ (nm), got {edge_nm!r}")
+        edge = tuple(validate_size(e) for e in edges)
+        if epsilon is not None:
+            raise ParameterError("the Coulomb correction (epsilon) is defined for cubes and spheres, not for a cuboid")
+    else:
+        edge = validate_size(edge_nm)
     if params is None:
         params = material_parameters(material, constants=constants)
     if shape == "sphere":
         if int(n_radial) < 2:
             raise ParameterError(f"the sphere needs at least 2 radial functions per channel, got {n_radial}")
+        if field_axes != "z":
+            raise ParameterError("the k·p sphere is isotropic by construction: its finite-field check is along z only")
         record = _sphere_record(params, edge, int(n_radial), finite_field_T)
         coefficient = {"coulomb_coefficient": COULOMB_SPHERE, "coulomb_length": "R = edge_nm/2",
                        "coulomb_source": "Brus (j0 envelopes), first order"}
     else:
-        record = _cube_record(params, edge, grid_nm, richardson, finite_field_T, solver)
+        record = _cube_record(params, edge, grid_nm, richardson, finite_field_T, solver, field_axes)
         coefficient = {"coulomb_coefficient": cube_coulomb_coefficient(), "coulomb_length": "L = edge_nm",
                        "coulomb_source": "computed: L<1/|r_e - r_h|> of the sin-envelope ground states"}
-    shift = coulomb_shift(shape, edge, epsilon)
-    record.update({"model": "kp", "material": material, "shape": shape, "edge_nm": edge,
+    size = float(np.prod(record["edges_nm"]) ** (1 / 3)) if shape == "cuboid" else edge
+    shift = coulomb_shift(shape, size, epsilon) if shape != "cuboid" else 0.0
+    record.update({"model": "kp", "material": material, "shape": shape, "edge_nm": size,
                    "E_gap": record["E_e"] - record["E_h"], "coulomb_shift": shift, "epsilon": epsilon,
                    **coefficient})
     record["E_transition"] = record["E_gap"] + shift

@@ -17,6 +17,7 @@ missing Pb–X bond (s, s*, p·d̂, and d_{3(d̂·r)²−r²} where present), pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -25,7 +26,7 @@ import scipy.sparse as sps
 
 from confinement.coulomb import coulomb_shift
 from confinement.errors import ParameterError
-from confinement.geometry import OctahedraCube, OctahedraSphere
+from confinement.geometry import OctahedraCube, OctahedraCuboid, OctahedraSphere
 from confinement.symmetry import C4Z, spinful_rotation_block
 from confinement.system import FiniteSystem, build_finite_system
 
@@ -38,17 +39,33 @@ from .slater_koster import rotation_to
 DEFAULT_PASSIVATION_SHIFT = float("inf")
 
 
-def make_shape(crystal: Crystal, shape: str, *, n_pb: int | None = None, diameter_nm: float | None = None):
-    """A cube (``n_pb`` Pb per edge) or a sphere (``diameter_nm``) of complete octahedra."""
-    if shape == "cube":
-        if n_pb is None:
-            raise ParameterError("a cube needs n_pb (number of Pb per edge)")
-        return OctahedraCube(int(n_pb) if float(n_pb).is_integer() else n_pb, crystal.a)
+#: Shapes of :func:`make_shape`.
+SHAPES = ("cube", "sphere", "cuboid", "faceted")
+
+
+def make_shape(crystal: Crystal, shape: str, *, n_pb: int | Sequence[int] | None = None,
+               diameter_nm: float | None = None, corner_cut: int = 0, edge_cut: int = 0):
+    """A cube (``n_pb`` Pb per edge), a sphere (``diameter_nm``), a cuboid (``n_pb`` = (Nx, Ny, Nz))
+    or a faceted cube/cuboid (``n_pb`` N or (Nx, Ny, Nz), with ``corner_cut`` {111} and ``edge_cut``
+    {110} Pb layers removed) of complete octahedra (:mod:`confinement.geometry`)."""
+    if shape not in SHAPES:
+        raise ParameterError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
+    if (corner_cut or edge_cut) and shape != "faceted":
+        raise ParameterError(f"corner_cut and edge_cut shape a 'faceted' NC, not a {shape}")
     if shape == "sphere":
         if diameter_nm is None:
             raise ParameterError("a sphere needs diameter_nm")
         return OctahedraSphere(float(diameter_nm), crystal.a)
-    raise ParameterError(f"unknown shape {shape!r}; known: cube, sphere")
+    if n_pb is None:
+        raise ParameterError(f"a {shape} needs n_pb (number of Pb per edge{'s Nx,Ny,Nz' if shape == 'cuboid' else ''})")
+    edges = tuple(n_pb) if isinstance(n_pb, (tuple, list, np.ndarray)) else None
+    if shape == "cube":
+        if edges is not None:
+            raise ParameterError(f"a cube has one edge (n_pb = N), got {n_pb!r}; use shape 'cuboid' for Nx,Ny,Nz")
+        return OctahedraCube(int(n_pb) if float(n_pb).is_integer() else n_pb, crystal.a)
+    if shape == "cuboid" and (edges is None or len(edges) != 3):
+        raise ParameterError(f"a cuboid needs three edges Nx,Ny,Nz (Pb per edge), got {n_pb!r}")
+    return OctahedraCuboid(edges if edges is not None else (n_pb,) * 3, crystal.a, corner_cut, edge_cut)
 
 
 def site_blocks(crystal: Crystal, operator: np.ndarray) -> dict[str, np.ndarray]:
@@ -101,7 +118,10 @@ def build_nanocrystal(crystal: Crystal, shape, *, passivation: bool = True,
         expected = shape.expected_counts()
         found = {"Pb": counts.get("Pb", 0), "X": sum(v for k, v in counts.items() if k.startswith("X"))}
         if found != expected:
-            raise RuntimeError(f"cube built with {found}, expected {expected}")
+            raise RuntimeError(f"{shape.kind} built with {found}, expected {expected}")
+    if getattr(shape, "point_group", None) not in (None, system.point_group()):
+        raise RuntimeError(f"the {shape.kind} keeps {shape.point_group} on its Pb sites, the built system "
+                           f"{system.point_group()}")
     system.info.update({"shape": shape.kind, "edge_nm": shape.edge_nm, "passivation": passivation,
                         "passivation_shift_eV": _json_shift(passivation_shift) if passivation else 0.0,
                         "params": crystal.params.name, "shells": list(crystal.shells)})
@@ -202,31 +222,39 @@ def _json_shift(shift: float) -> float | str:
 def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
                          passivation_shift: float = DEFAULT_PASSIVATION_SHIFT, solver: str = "auto",
                          finite_field_T: float | None = 1.0, tol: float = 1e-8, n_extra: int = 0,
-                         epsilon: float | None = None) -> dict:
+                         epsilon: float | None = None, field_axes: str = "z") -> dict:
     """Band edges and g-factors of a tight-binding NC (JSON-ready record; eV, nm, J-convention).
 
     The in-gap reference energy is the bulk mid-gap (E_vbm + Eg/2 at R): confinement moves both
     band edges away from it, so the NC gap always contains it. ``epsilon``: dielectric constant
-    of the first-order e–h Coulomb correction of E_transition (:mod:`confinement.coulomb`; None:
-    E_transition = E_gap).
+    of the first-order e–h Coulomb correction of E_transition (:mod:`confinement.coulomb`, cubes
+    and spheres; None: E_transition = E_gap). ``field_axes``: axes of the finite-field check
+    (:func:`confinement.doublets.band_edge_gfactors`). The record names the ``point_group`` whose
+    symmetry blocks the solver used and the ``solver`` strategy.
     """
     import time
 
-    from confinement.doublets import band_edge_gfactors
+    from confinement.doublets import band_edge_gfactors, require_solver_symmetry
 
     from .bulk import bulk_tb
 
+    if epsilon is not None and shape.kind not in ("cube", "sphere"):
+        raise ParameterError(f"the Coulomb correction (epsilon) is defined for cubes and spheres, "
+                             f"not for a {shape.kind}")
     start = time.perf_counter()
     bulk = bulk_tb(crystal)
     sigma = bulk.E_vbm + bulk.Eg / 2
     system = build_nanocrystal(crystal, shape, passivation=passivation, passivation_shift=passivation_shift)
+    require_solver_symmetry(system, solver, shape.kind)
     build_seconds = time.perf_counter() - start
     record = band_edge_gfactors(system, sigma, solver=solver, finite_field_T=finite_field_T, tol=tol,
-                                n_extra=n_extra, half_gap=bulk.Eg / 2)
+                                n_extra=n_extra, half_gap=bulk.Eg / 2, field_axes=field_axes)
     shift = coulomb_shift(shape.kind, shape.edge_nm, epsilon)
     record.update({
         "model": "tb", "params": crystal.params.name, "shells": list(crystal.shells), "shape": shape.kind,
         "edge_nm": shape.edge_nm, "n_pb": getattr(shape, "n_pb", None), "counts": system.counts(),
+        "edges_nm": getattr(shape, "edges_nm", np.full(3, shape.edge_nm)).tolist(),
+        "corner_cut": getattr(shape, "corner_cut", 0), "edge_cut": getattr(shape, "edge_cut", 0),
         "passivation": passivation, "passivation_shift_eV": _json_shift(passivation_shift) if passivation else 0.0,
         "E_transition": record["E_gap"] + shift, "coulomb_shift": shift, "epsilon": epsilon,
         "reference_energy": sigma,
