@@ -9,6 +9,7 @@ under-determined fits unique. A fit that misses a target raises :class:`RefitErr
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -122,11 +123,26 @@ class RefitConfig(Strict):
     output: RefitOutput
 
 
+#: Every refit keeps the gap direct at R: band extrema checked on a 5³ grid of the zone (which
+#: contains Γ, X, M; the R corners excluded); a trial whose extrema lie ``DIRECT_GAP_MARGIN`` (eV) or less from being
+#: elsewhere is penalised with residual (margin − value)/``DIRECT_GAP_TOLERANCE``.
+DIRECT_GAP_MARGIN = 0.02
+DIRECT_GAP_TOLERANCE = 0.005
+_GRID = np.array([k for k in itertools.product(np.linspace(-1, 1, 5), repeat=3)
+                  if not np.all(np.abs(k) == 1)])   # R and its equivalents excluded
+
+
 def observables(params: TBParameters) -> dict[str, float]:
-    """The refit observables of a parameter set."""
-    res = bulk_tb(Crystal(params))
+    """The refit observables of a parameter set (eV, m0), plus ``direct_margin`` (eV): how far the
+    band extrema at R lie below the conduction and above the valence bands elsewhere on the grid
+    (negative: the gap is not direct at R)."""
+    crystal = Crystal(params)
+    res = bulk_tb(crystal)
+    nv = params.valence_bands
+    bands = crystal.bands(_GRID * np.pi / crystal.a)
+    margin = min(bands[:, nv].min() - (res.E_vbm + res.Eg), res.E_vbm - bands[:, nv - 1].max())
     return {"Eg": res.Eg, "Eg_M": res.Eg_M, "Delta": res.Delta, "m_e": res.m_e, "m_h": res.m_h,
-            "g_e": res.g_e, "g_h": res.g_h}
+            "g_e": res.g_e, "g_h": res.g_h, "direct_margin": float(margin)}
 
 
 @dataclass(frozen=True)
@@ -164,6 +180,7 @@ class RefitResult:
     starts: tuple[StartOutcome, ...] = ()
     at_bound: tuple[str, ...] = ()            # free parameters that ended on a bound
     notes: dict[str, str] = field(default_factory=dict)   # provenance of set (not fitted) values: path → note
+    direct_margin: float = float("nan")      # eV, > 0: the gap is direct at R (observables)
 
     @property
     def successful_starts(self) -> tuple[StartOutcome, ...]:
@@ -193,6 +210,8 @@ class RefitResult:
         rows = ["| observable | target | tolerance | refit | residual/tol |", "|---|---|---|---|---|"]
         rows += [f"| {k} | {t['target']:.4f} | {t['tolerance']:.4f} | {t['value']:.4f} | {t['residual']:+.3f} |"
                  for k, t in self.targets.items()]
+        rows += ["", f"Direct gap at R: band extrema elsewhere on the 5³ grid lie {self.direct_margin:+.4f} eV beyond "
+                 "those at R (must be > 0)."]
         rows += ["", "| parameter | base | start | refit |", "|---|---|---|---|"]
         rows += [f"| {k} | {_fmt(c['base'])} | {c['start']:.4f} | {c['fitted']:.4f} |" for k, c in self.changes.items()]
         if len(self.starts) > 1:
@@ -276,7 +295,8 @@ class _Problem:
             counter["n"] += 1
             obs = observables(self.trial(x))
             misfit = (np.array([obs[n] for n in self.names]) - self.target) / self.tol
-            return np.concatenate([misfit, np.sqrt(self.config.regularization) * (x - self.reference)])
+            indirect = max(0.0, DIRECT_GAP_MARGIN - obs["direct_margin"]) / DIRECT_GAP_TOLERANCE
+            return np.concatenate([misfit, [indirect], np.sqrt(self.config.regularization) * (x - self.reference)])
 
         start = dict(zip(self.paths, map(float, x0)))
         try:
@@ -287,7 +307,8 @@ class _Problem:
         except (LandegError, np.linalg.LinAlgError) as exc:  # e.g. a band crossing met during the search
             return StartOutcome(start, evaluations=counter["n"], error=str(exc))
         misfit = np.array([(obs[n] - t) / e for n, t, e in zip(self.names, self.target, self.tol)])
-        return StartOutcome(start, dict(zip(self.paths, map(float, fit.x))), obs, bool(np.all(np.abs(misfit) <= 1)),
+        success = bool(np.all(np.abs(misfit) <= 1)) and obs["direct_margin"] > 0
+        return StartOutcome(start, dict(zip(self.paths, map(float, fit.x))), obs, success,
                             float(fit.cost), counter["n"])
 
     def at_bound(self, fitted: Mapping[str, float], rel: float = 1e-3) -> tuple[str, ...]:
@@ -331,7 +352,7 @@ def run_refit(config: RefitSection, *, initial: Mapping[str, float] | None = Non
                for p, s in zip(problem.paths, problem.x0)}
     result = RefitResult(params, rows, changes, dict(config.fixed), best.success, best.cost,
                          sum(o.evaluations for o in outcomes), tuple(outcomes), problem.at_bound(best.fitted),
-                         problem.notes)
+                         problem.notes, best.observables["direct_margin"])
     result = replace(result, params=_with_record(params, config, base, result))
     if not best.success:
         raise RefitError(f"refit {config.name!r} missed its targets:\n{result.table()}", result)
@@ -376,6 +397,7 @@ def _with_record(params: TBParameters, config: RefitSection, base: TBParameters,
         "free": {p: list(b) for p, b in config.free.items()},
         "fixed": dict(config.fixed),
         "at_bound": list(result.at_bound),
+        "direct_gap_margin_eV": result.direct_margin,
         "regularization": config.regularization,
         "starts": {"n": len(result.starts), "successful": len(ok), "at_kept_solution": result.same_as_best(),
                    "seed": config.seed, "spread": result.spread(),
