@@ -253,7 +253,7 @@ class _Problem:
             start = start.with_values(scaled)
             self.notes.update({p: f"base value scaled by (a_base/a)² = {factor:.5f} (Harrison's d⁻² rule)"
                                for p in scaled})
-        self.reference_set = start
+        reference_set = start   # the pull's reference: the start before any continuation values
         if initial:
             unknown = sorted(set(initial) - set(config.free))
             if unknown:
@@ -277,7 +277,7 @@ class _Problem:
                                 for n in self.names])
         self.tol = np.array([config.targets[n].tolerance or config.targets[n].tolerance_rel * abs(t)
                              for n, t in zip(self.names, self.target)])
-        self.reference = np.array([self.reference_set.values()[p] for p in self.paths])
+        self.reference = np.array([reference_set.values()[p] for p in self.paths])
 
     def trial(self, x: np.ndarray) -> TBParameters:
         return self.start.with_values(dict(zip(self.paths, x)))
