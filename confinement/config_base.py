@@ -4,7 +4,7 @@
 reads a TOML file and validates it against a schema; a bad file is refused before any work starts
 with a :class:`~confinement.errors.ConfigError` that names the file and the dotted path of each
 offending key (:func:`describe_errors`). The model layers (e.g. :mod:`tightbinding.refit`) and the
-comparison layer (:mod:`comparisons.config`, which re-exports these names) build their schemas on it.
+comparison layer (:mod:`comparisons.sweeps.config`, which re-exports these names) build their schemas on it.
 """
 
 from __future__ import annotations

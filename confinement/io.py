@@ -2,8 +2,8 @@
 
 Bytes, text, JSON and CSV tables are written to a same-directory temporary and renamed into place
 (:func:`atomic_write_bytes`), so an interrupted run never leaves a half-written result or parameter
-file; :func:`read_table` reads the tables back. The comparison layer adds figures
-(:func:`comparisons.io.save_figure`) and re-exports these names from :mod:`comparisons.io`.
+file; :func:`read_table` reads the tables back; :func:`save_figure` writes a matplotlib figure in
+each format asked for, each file atomically.
 """
 
 from __future__ import annotations
@@ -44,6 +44,16 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def save_figure(fig: Any, stem: str | Path, formats: Iterable[str]) -> list[Path]:
+    """Save a matplotlib figure (anything with ``savefig``) as ``stem.<fmt>`` for each format, atomically."""
+    paths = []
+    for fmt in formats:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt)
+        paths.append(atomic_write_bytes(Path(f"{stem}.{fmt}"), buf.getvalue()))
+    return paths
 
 
 def _plain(obj: Any) -> Any:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from comparisons import style
-from comparisons.family_study import at_energies, bulk_g_figure, family_nc_records, nc_g_figure, write_nc_results
-from comparisons.io import save_figure, write_table
-from comparisons.measured import load_measurements
-from comparisons.results import load_results
+from comparisons.experiment.measured import load_measurements
+from comparisons.sweeps.family_study import at_energies, bulk_g_figure, family_nc_records, nc_g_figure, write_nc_results
+from comparisons.theory_vs_data import style
+from comparisons.theory_vs_data.results import load_results
+from confinement.io import save_figure, write_table
 from tightbinding.families import second_neighbour_family
 from tightbinding.family_report import write_family_sets, write_family_table
 

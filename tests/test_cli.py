@@ -7,7 +7,7 @@ import json
 import pytest
 
 from comparisons.cli import main
-from comparisons.io import read_table
+from confinement.io import read_table
 
 REQUIRED = {"Eg", "g_e", "g_h", "g_X", "m_e", "m_h"}
 
@@ -162,7 +162,7 @@ def test_nc_size_series_runs_through_the_sweep_runner(tmp_path, capsys):
     import json
 
     from comparisons.cli import main
-    from comparisons.io import read_table
+    from confinement.io import read_table
 
     out = tmp_path / "series"
     args = ["nc", "--n-pb", "2:3", "--out", str(out), "--no-finite-field", "--json"]

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from comparisons import style
-from comparisons.bulk_curve import bulk_curve
 from comparisons.cli import main
-from comparisons.compare import redraw
-from comparisons.figures import g_vs_energy_figure, gx_figure, residual_figure
-from comparisons.measured import REQUIRED_COLUMNS as COLUMNS
-from comparisons.measured import load_measurements
-from comparisons.metrics import curve_metrics, measured_points, metrics_markdown
-from comparisons.results import (
+from comparisons.experiment.measured import REQUIRED_COLUMNS as COLUMNS
+from comparisons.experiment.measured import load_measurements
+from comparisons.theory_vs_data import style
+from comparisons.theory_vs_data.bulk_curve import bulk_curve
+from comparisons.theory_vs_data.compare import redraw
+from comparisons.theory_vs_data.figures import g_vs_energy_figure, gx_figure, residual_figure
+from comparisons.theory_vs_data.metrics import curve_metrics, measured_points, metrics_markdown
+from comparisons.theory_vs_data.results import (
     ResultsFileError,
     TheoryCurve,
     group_points,
@@ -71,7 +71,7 @@ def curve() -> TheoryCurve:
 
 
 def _points(e: float):
-    from comparisons.results import point_from_record
+    from comparisons.theory_vs_data.results import point_from_record
     yield point_from_record(record(e), "synthetic.json")
 
 
@@ -291,7 +291,7 @@ def _shifted(curve: TheoryCurve, name: str, dg_h: float, energies: np.ndarray) -
 
 
 def test_systematic_band_is_min_max_inside_the_common_range_only(curve, measured):
-    from comparisons.systematics import resolve_systematics
+    from comparisons.theory_vs_data.systematics import resolve_systematics
 
     up = _shifted(curve, "toy-up", 0.1, np.array([1.85, 2.0, 2.2]))
     down = _shifted(curve, "toy-down", -0.05, np.array([1.75, 2.15]))
@@ -324,7 +324,7 @@ def test_systematic_band_is_min_max_inside_the_common_range_only(curve, measured
     ({"tb": ["toy-up"]}, "central model 'tb' has 2 curves"),   # two curves of model id 'tb': no single centre
 ])
 def test_systematics_refuse_unknown_or_ambiguous_ids(curve, spec, message):
-    from comparisons.systematics import resolve_systematics
+    from comparisons.theory_vs_data.systematics import resolve_systematics
     from confinement.errors import ParameterError
 
     up = _shifted(curve, "toy-up", 0.1, np.array([1.85, 2.2]))
@@ -335,7 +335,7 @@ def test_systematics_refuse_unknown_or_ambiguous_ids(curve, spec, message):
 
 
 def test_systematics_command_line_syntax():
-    from comparisons.systematics import parse_systematics
+    from comparisons.theory_vs_data.systematics import parse_systematics
     from confinement.errors import ParameterError
 
     assert parse_systematics(["etb=etb-shift, etb-coulomb", "kp=kp2"]) == {"etb": ["etb-shift", "etb-coulomb"],
@@ -427,7 +427,7 @@ def test_figures_label_every_sample_of_the_bundled_data_once():
 
 
 def test_residuals_of_different_curves_at_one_energy_stay_apart(curve, measured):
-    from comparisons.figures import RESIDUAL_OFFSET_EV
+    from comparisons.theory_vs_data.figures import RESIDUAL_OFFSET_EV
 
     table = load_measurements(measured)
     other = TheoryCurve("kp", "kp-x", "sphere", curve.energy_eV, curve.g_e, curve.g_h + 0.001, curve.g_X + 0.001,
@@ -448,7 +448,7 @@ def test_residuals_of_different_curves_at_one_energy_stay_apart(curve, measured)
 def test_band_is_drawn_inside_the_common_range_and_variants_not_as_lines(curve, measured):
     from matplotlib.collections import PolyCollection
 
-    from comparisons.systematics import resolve_systematics
+    from comparisons.theory_vs_data.systematics import resolve_systematics
 
     up = _shifted(curve, "toy-up", 0.1, np.array([1.85, 2.0, 2.2]))
     bands = resolve_systematics([curve, up], {"toy": ["toy-up"]})

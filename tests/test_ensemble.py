@@ -1,4 +1,4 @@
-"""Ensembles of randomly oriented, shape-distributed NCs (comparisons/ensemble.py, confinement/gtensor.py).
+"""Ensembles of randomly oriented, shape-distributed NCs (comparisons/sweeps/ensemble.py, confinement/gtensor.py).
 
 Physics checks on a synthetic training set whose shape terms are known exactly (linear cube curve,
 δg_ii = α(x) q_i + β(x) Σq²): the fit recovers them, a cube-only ensemble has no orientation spread,
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from comparisons.cli import main
-from comparisons.config import load_config
-from comparisons.ensemble import (
+from comparisons.sweeps.config import load_config
+from comparisons.sweeps.ensemble import (
     ShapeModel,
     TrainingSet,
     aspect,
@@ -29,9 +29,9 @@ from comparisons.ensemble import (
     simulated_dephasing,
     training_run_config,
 )
-from comparisons.ensemble_config import EnsembleConfig
-from comparisons.size_series import size_series_config
-from comparisons.sweep import plan
+from comparisons.sweeps.ensemble_config import EnsembleConfig
+from comparisons.sweeps.size_series import size_series_config
+from comparisons.sweeps.sweep import plan
 from confinement.errors import ConfigError
 from confinement.gtensor import larmor_g, mean_square_larmor_g, sphere_directions
 
@@ -115,7 +115,7 @@ def test_small_aspect_spread_gives_the_first_order_orientation_spread(model):
     for c, dist in dists.items():
         alpha = float(model.anisotropy_coefficient(c, energy - EG))
         # the sampled shapes: q of the effective edges exp(η), η as in sample_ensemble
-        from comparisons.ensemble import sample_shapes
+        from comparisons.sweeps.ensemble import sample_shapes
 
         eta, _ = sample_shapes(0.02, 2000, 20251121)
         q2 = np.sum(aspect(np.exp(-2 * eta)) ** 2, axis=1)

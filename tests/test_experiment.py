@@ -15,7 +15,7 @@ from comparisons.experiment import (
     larmor_frequency,
     larmor_guesses,
 )
-from comparisons.measured import load_measurements
+from comparisons.experiment.measured import load_measurements
 from confinement.errors import ParameterError
 
 # μB/ħ = e/(2 m_e), computed independently of the module (rad/(ns·T) ≈ 87.94). The module uses

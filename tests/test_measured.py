@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from comparisons.io import read_table
-from comparisons.measured import (
+from comparisons.experiment.measured import (
     BUNDLED,
     COLUMNS,
     DEFAULT_POPULATION,
@@ -24,6 +23,7 @@ from comparisons.measured import (
     load_measurements,
 )
 from confinement.errors import ParameterError, ParameterFileError
+from confinement.io import read_table
 
 HEADER = ",".join(REQUIRED_COLUMNS)        # the version-1 layout: still read, the new columns take defaults
 GOOD = '"#4",EK201,g_h,0.95,0.05,1,1.92,,6,text,"my lab, run 7",digitised'
@@ -49,7 +49,7 @@ def test_bundled_table_loads_with_provenance(table: MeasurementTable) -> None:
     head = [ln for ln in BUNDLED.read_text(encoding="utf-8").splitlines() if ln.startswith("#")]
     text = "\n".join(head)
     assert "10.1039/d4nr04602a" in text and "Nanoscale 17, 6522 (2025)" in text and SCHEMA_VERSION in text
-    # rows are quoted, so a naive '#'-comment stripper (comparisons.io.read_table) keeps them all
+    # rows are quoted, so a naive '#'-comment stripper (confinement.io.read_table) keeps them all
     assert len(read_table(BUNDLED)["sample"]) == len(table)
 
 

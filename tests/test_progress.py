@@ -8,9 +8,9 @@ import re
 import numpy as np
 import scipy.sparse as sps
 
-from comparisons import progress, runner
 from comparisons.cli import main
-from comparisons.sweep import Point
+from comparisons.sweeps import progress, runner
+from comparisons.sweeps.sweep import Point
 from confinement.eigensolver import observe_solves, solve_band_edges
 from tightbinding.refit import RefitSection, run_refit
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from comparisons import run_dir
 from comparisons.cli import main
-from comparisons.io import read_table
+from comparisons.sweeps import run_dir
+from confinement.io import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,7 @@ def test_a_second_run_into_a_busy_directory_is_refused_with_exit_2(tmp_path, cap
     # another process holds the directory (as a running `landeg run` would)
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        from comparisons.run_dir import locked
+        from comparisons.sweeps.run_dir import locked
         with locked({str(out)!r}):
             print("locked", flush=True)
             sys.stdin.read()

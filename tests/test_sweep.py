@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from comparisons import runner, sweep
 from comparisons.cli import main
-from comparisons.config import load_config
-from comparisons.io import read_table
-from comparisons.sweep_config import RunConfig
+from comparisons.sweeps import runner, sweep
+from comparisons.sweeps.config import load_config
+from comparisons.sweeps.sweep_config import RunConfig
 from confinement.errors import ConfigError
+from confinement.io import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 PHYSICS = ("E_transition", "g_e", "g_h", "g_X")
@@ -196,11 +196,11 @@ def test_quick_example_end_to_end(tmp_path, capsys):
 
 def test_config_reference_in_docs_is_generated_from_the_schema():
     """docs/config_reference.md must equal the text generated from the pydantic schema."""
-    from comparisons.config_reference import markdown_reference
+    from comparisons.sweeps.config_reference import markdown_reference
 
     committed = (ROOT / "docs" / "config_reference.md").read_text(encoding="utf-8")
     assert committed == markdown_reference(), \
-        "regenerate: python -m comparisons.config_reference > docs/config_reference.md"
+        "regenerate: python -m comparisons.sweeps.config_reference > docs/config_reference.md"
 
 
 def test_second_neighbour_family_points_use_refitted_sets(tmp_path):

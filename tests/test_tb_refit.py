@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from comparisons.config import load_config
+from comparisons.sweeps.config import load_config
 from confinement.errors import ConfigError, UnknownNameError
 from tightbinding.parameters import load_tb_parameters
 from tightbinding.refit import RefitConfig, RefitError, RefitSection, observables, run_refit

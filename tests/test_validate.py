@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from comparisons.cli import main
-from comparisons.config_kinds import KINDS
+from comparisons.cli.config_kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))

@@ -2,7 +2,7 @@
 
 :func:`band_structure` gives a :class:`BandStructure` (energies in eV along a path in 1/nm, with
 orbital-group weights on request); its table and figure are written by the comparison layer
-(:mod:`comparisons.band_figure`, ``landeg bands``).
+(:mod:`comparisons.theory_vs_data.band_figure`, ``landeg bands``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 observables, g_e, g_h, g_X, residuals/tolerance and fitted values (CSV, atomic);
 :func:`write_family_sets` writes every refitted set as a parameter file (this project's refits).
 The study built on these sets — NC cubes of each member, their results table and the figures —
-is the comparison layer's :mod:`comparisons.family_study`. Units: eV, nm, m0; g in the J-convention.
+is the comparison layer's :mod:`comparisons.sweeps.family_study`. Units: eV, nm, m0; g in the J-convention.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from confinement.io import write_table
 from .families import FamilyMember
 from .refit import write_refit
 
-#: Provenance line of every table of the family (here and in :mod:`comparisons.family_study`).
+#: Provenance line of every table of the family (here and in :mod:`comparisons.sweeps.family_study`).
 SOURCE_NOTE = ("parameter sets: this project's refits (landeg) of CsPbI3-N21-exp (N21 arXiv v2 Table I, "
                "second-hand via BRIEF §5) with X-X second-neighbour hopping; see docs/second_neighbour.md")
 

@@ -1,13 +1,13 @@
 """g-factor spreads of NC ensembles: shape and orientation, read through the T2*(B) analysis.
 
-``landeg ensemble CONFIG`` (config: :mod:`comparisons.ensemble_config`) answers whether the shape
+``landeg ensemble CONFIG`` (config: :mod:`comparisons.sweeps.ensemble_config`) answers whether the shape
 and orientation spread of glass-grown NCs explains the measured g-factor spreads Δg (Meliakov et
 al. 2025: Δg_e = 0.22 at 1.911 eV for sample #4, Δg_e = 0.25 and Δg_h = 0.07 for sample #1), and
 how much the shape moves the mean g at a given transition energy. Steps:
 
 1. **Training NCs** (tight binding, :mod:`tightbinding.nanocrystal`): cubes (the reference curve
    g_cube(E) and the confinement–energy relation E_cube(K), with the bulk limit E → Eg) and cuboids
-   of complete octahedra, each an ordinary sweep point of :mod:`comparisons.sweep` (content-hash
+   of complete octahedra, each an ordinary sweep point of :mod:`comparisons.sweeps.sweep` (content-hash
    cache in DIR/training/points; identical points of other runs are copied, not recomputed).
    A cuboid keeps D2h: its g-tensor is diagonal on the crystal axes (checked).
 2. **Shape model** (:class:`ShapeModel`), per box of effective edges L_i = (N_i + offset)·a:
@@ -54,11 +54,11 @@ from scipy.interpolate import PchipInterpolator
 
 from confinement.errors import ConfigError, LandegError, PhysicsCheckError
 from confinement.gtensor import larmor_g, sphere_directions
+from confinement.io import save_figure, write_json, write_table
 
+from ..experiment.trfe import DephasingFit, FitError, delta_g_from_t2, fit_trfe, larmor_frequency, trfe_signal
 from .config import Range
 from .ensemble_config import EnsembleConfig
-from .experiment import DephasingFit, FitError, delta_g_from_t2, fit_trfe, larmor_frequency, trfe_signal
-from .io import save_figure, write_json, write_table
 
 #: Carrier → record key of its g-factor.
 CARRIERS = {"e": "g_e", "h": "g_h"}
@@ -464,7 +464,7 @@ def energies(config: EnsembleConfig) -> np.ndarray:
 def measured_spreads(config: EnsembleConfig) -> list[dict]:
     """Per configured sample: its delta_g_e / delta_g_h (and g_e / g_h at that energy) from the data table
     (bundled plus ``data``), and the energy to compare at."""
-    from .measured import load_measurements
+    from ..experiment.measured import load_measurements
 
     table = load_measurements(None)
     if config.data:
@@ -582,8 +582,9 @@ def _columns(rows: list[dict]) -> dict[str, list]:
 def _write_outputs(config: EnsembleConfig, out: Path, data: TrainingSet, models: dict[str, ShapeModel],
                    rows: list[dict], sample_rows: list[dict], samples: list[dict],
                    config_path: str | Path | None) -> list[Path]:
+    from confinement.metadata import run_metadata
+
     from .figures_ensemble import ensemble_figure, trfe_figure
-    from .metadata import run_metadata
 
     notes = ["landeg ensemble: g of randomly oriented, shape-distributed NCs selected by a laser; g_mean = mean "
              "|g^T n|, g_std its standard deviation (orientation, shape parts), delta_g_T2 = slope of eqn (3) fitted "
@@ -612,7 +613,7 @@ def _write_outputs(config: EnsembleConfig, out: Path, data: TrainingSet, models:
 def _write_markdown(path: Path, config: EnsembleConfig, models: dict[str, ShapeModel], sample_rows: list[dict],
                     samples: list[dict]) -> Path:
     """ensemble.md: predicted vs measured spreads at the samples, and the shape-model fit."""
-    from .io import atomic_write_text
+    from confinement.io import atomic_write_text
 
     lines = ["# Shape and orientation spread of g versus the measured spreads", "",
              f"Parameter set {config.model.params}; laser FWHM {config.selection.window_meV:g} meV; "

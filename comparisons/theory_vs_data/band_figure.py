@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from confinement.errors import ParameterError
+from confinement.io import atomic_write_bytes, save_figure, write_table
 from tightbinding.bands import BandStructure
 
 from . import style
-from .io import atomic_write_bytes, save_figure, write_table
 
 
 def plot_band_structure(bands: BandStructure, title: str, window: tuple[float, float] = (-4.0, 6.0),

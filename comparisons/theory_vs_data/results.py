@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from confinement.errors import ParameterFileError
+from confinement.io import write_table
 
-from .io import write_table
-from .run_dir import RESULTS_FILE
+from ..experiment.measured import CARRIERS
 
 SCHEMA_VERSION = "landeg-results/1"
-CARRIERS = ("g_e", "g_h", "g_X")
+#: The results table in a `landeg run` output directory (written by the sweep runner, read here).
+RESULTS_FILE = "results.csv"
 #: Columns written by :func:`write_results_csv` (the tidy table format).
 CSV_COLUMNS = ("model", "label", "shape", "size_nm", "E_transition", "g_e", "g_h", "g_X", "model_id")
 #: Record keys that must agree between points of one curve (when present).
@@ -329,5 +330,5 @@ def write_results_csv(path: str | Path, curves: Sequence[TheoryCurve], comments:
     return write_table(path, columns, header)
 
 
-__all__ = ["CARRIERS", "CSV_COLUMNS", "SCHEMA_VERSION", "ResultsFileError", "TheoryCurve", "TheoryPoint",
-           "group_points", "load_results", "point_from_record", "read_results", "write_results_csv"]
+__all__ = ["CARRIERS", "CSV_COLUMNS", "RESULTS_FILE", "SCHEMA_VERSION", "ResultsFileError", "TheoryCurve",
+           "TheoryPoint", "group_points", "load_results", "point_from_record", "read_results", "write_results_csv"]

@@ -12,7 +12,7 @@ One config describes a whole study (``examples/*.toml``)::
     [output]                   # dir, figure formats
 
 Structure and types are checked by pydantic (unknown keys refused with their dotted path); names
-(materials, parameter sets, parameter paths, refit files) are checked by :func:`comparisons.sweep.plan`
+(materials, parameter sets, parameter paths, refit files) are checked by :func:`comparisons.sweeps.sweep.plan`
 before any work starts. Units: sizes nm, energies eV, fields T.
 """
 
@@ -22,8 +22,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..experiment.measured import DEFAULT_POPULATION
 from .config import OutputSection, Range, Strict
-from .measured import DEFAULT_POPULATION
 
 AxisValues = list[int | float | str] | Range
 

@@ -26,7 +26,7 @@ from pydantic import Field, field_validator, model_validator
 from .config import OutputSection, Range, Strict
 from .sweep_config import box_edges
 
-#: Forms of the shape terms in energy (:class:`comparisons.ensemble.ShapeModel`): ``vanishing``
+#: Forms of the shape terms in energy (:class:`comparisons.sweeps.ensemble.ShapeModel`): ``vanishing``
 #: (polynomial in x = E − Eg without constant term: the shape effect dies out in the bulk limit),
 #: ``constant`` (with a constant term: an upper bound of the extrapolation below the training range).
 SHAPE_FORMS = ("vanishing", "constant")

@@ -3,8 +3,8 @@
 Writes into ``out_dir``:
 - ``theory_curves.csv`` — every theory point used, as a tidy results table (re-loadable input);
 - ``bulk_kp.csv`` — the bulk k·p reference curve (same format);
-- ``metrics.json`` / ``metrics.md`` — metrics keyed by curve then carrier (:mod:`comparisons.metrics`);
-- ``g_vs_energy``, ``gX_vs_energy``, ``residuals`` as PNG and PDF (:mod:`comparisons.figures`).
+- ``metrics.json`` / ``metrics.md`` — metrics keyed by curve then carrier (:mod:`comparisons.theory_vs_data.metrics`);
+- ``g_vs_energy``, ``gX_vs_energy``, ``residuals`` as PNG and PDF (:mod:`comparisons.theory_vs_data.figures`).
 
 Only the measured population asked for (default ``glass-6K``, the paper's samples) enters the
 metrics; other populations are drawn when named in ``show_populations``. Systematic bands
@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from confinement.errors import ParameterError, ParameterFileError
+from confinement.io import atomic_write_text, write_json
+from confinement.metadata import run_metadata
 
+from ..experiment.measured import BUNDLED, DEFAULT_POPULATION, MeasurementTable, load_measurements
 from .bulk_curve import bulk_curve
 from .figures import write_figures
-from .io import atomic_write_text, write_json
-from .measured import BUNDLED, DEFAULT_POPULATION, MeasurementTable, load_measurements
-from .metadata import run_metadata
 from .metrics import SCHEMA_VERSION, curve_metrics, metrics_markdown
 from .results import TheoryCurve, load_results, write_results_csv
 from .systematics import resolve_systematics
@@ -68,10 +68,10 @@ def run_comparison(result_paths: Sequence[str | Path], data_paths: Sequence[str 
                    systematics: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """Compare theory results with the measured tables; write every output; return the metrics.
 
-    ``result_paths``: results JSON/CSV files or size-series directories (:mod:`comparisons.results`);
+    ``result_paths``: results JSON/CSV files or size-series directories (:mod:`comparisons.theory_vs_data.results`);
     ``data_paths``: extra measurement CSVs; ``bulk_constants``: k·p constant set of the bulk curve;
     ``populations``: measured populations compared; ``show_populations``: drawn, not compared;
-    ``systematics``: central model id → variant model ids (:mod:`comparisons.systematics`).
+    ``systematics``: central model id → variant model ids (:mod:`comparisons.theory_vs_data.systematics`).
     The metrics are keyed by curve (``model | parameter set | shape``; the bulk curve is
     ``kp-bulk | <constants> | bulk``) then carrier (g_e, g_h, g_X), each entry with a ``curve`` description.
     """

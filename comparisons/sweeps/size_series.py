@@ -1,8 +1,8 @@
 """Tight-binding g-factors versus NC size: a cube-size sweep through the runner, plus its figure.
 
 ``landeg nc --n-pb N1:N2 --out DIR`` and the second-neighbour example use this: the series is an
-ordinary one-model run config (:mod:`comparisons.sweep_config`) executed by
-:func:`comparisons.runner.run_sweep` — the same per-point content-hash cache, resume and results
+ordinary one-model run config (:mod:`comparisons.sweeps.sweep_config`) executed by
+:func:`comparisons.sweeps.runner.run_sweep` — the same per-point content-hash cache, resume and results
 table as every other sweep — followed by the size-series figure: g_e and g_h against the
 transition energy with the set's bulk values as the large-size limit. Energies eV, sizes nm.
 """
@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from . import style
+from confinement.io import read_table, save_figure, write_json
+
+from ..theory_vs_data import style
 from .config import OutputSection
-from .io import read_table, save_figure, write_json
 from .run_dir import RESULTS_FILE
 from .runner import run_sweep
 from .sweep_config import CompareSection, RunConfig, RunSection, TBModel

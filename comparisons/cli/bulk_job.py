@@ -8,14 +8,14 @@ from typing import Literal
 from pydantic import field_validator
 
 from confinement.errors import ConfigError, LandegError, UnknownNameError
+from confinement.io import save_figure, write_json, write_table
+from confinement.metadata import run_metadata
 from kp.bulk import bulk_kp
 from kp.materials import known_materials, material_parameters, reference_row
 from kp.parameters import constant_set_file, constants_at_gap
 
-from . import style
-from .config import OutputSection, Range, Strict
-from .io import save_figure, write_json, write_table
-from .metadata import run_metadata
+from ..sweeps.config import OutputSection, Range, Strict
+from ..theory_vs_data import style
 
 
 class BulkSection(Strict):

@@ -1,6 +1,6 @@
 """Measured points of one carrier as the comparison uses them: population, derived g_X, duplicates.
 
-From a measurement table (:mod:`comparisons.measured`) this module takes the g_e, g_h or g_X rows
+From a measurement table (:mod:`comparisons.experiment.measured`) this module takes the g_e, g_h or g_X rows
 that state an energy and belong to the populations asked for (default: the paper's glass samples,
 ``glass-6K``), and adds, for g_X, the sum g_e + g_h of every sample measured for both at one
 energy (kind ``derived``; its sample assignment is ``inferred`` when either part is).
@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .measured import DEFAULT_POPULATION, Measurement, MeasurementTable
-from .results import CARRIERS
+from .measured import CARRIERS, DEFAULT_POPULATION, Measurement, MeasurementTable
 
 #: Largest energy (eV) and g differences of two rows that are one measurement stated twice
 #: (0.05 = the rounding of values stated to one decimal).

@@ -20,7 +20,7 @@ from typing import Any
 
 from confinement.errors import ConfigError, LandegError
 
-from .config import read_toml, validate_config
+from ..sweeps.config import read_toml, validate_config
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,9 @@ class ConfigKind:
 
 
 def _check_run(raw: dict, path: Path) -> dict[str, Any]:
-    from .runner import check_compare
-    from .sweep import plan
-    from .sweep_config import RunConfig
+    from ..sweeps.runner import check_compare
+    from ..sweeps.sweep import plan
+    from ..sweeps.sweep_config import RunConfig
 
     config = validate_config(raw, RunConfig, path)
     check_compare(config.compare)           # data files exist and parse, populations have rows
@@ -67,7 +67,7 @@ def _check_bulk(raw: dict, path: Path) -> dict[str, Any]:
 
 
 def _check_ensemble(raw: dict, path: Path) -> dict[str, Any]:
-    from .ensemble_config import EnsembleConfig
+    from ..sweeps.ensemble_config import EnsembleConfig
 
     config = validate_config(raw, EnsembleConfig, path)
     return {"summary": f"ensemble study of {config.model.params}: {len(config.training.cubes)} training cubes, "

@@ -251,7 +251,7 @@ def second_neighbour_sets(base: str, strengths: list[float], ratio: float, cache
     folder = Path(cache_dir) / f"second_neighbour-{digest}"
     index_path = folder / "index.json"
     if not index_path.is_file():
-        from .io import write_json
+        from confinement.io import write_json
 
         members = families.second_neighbour_family(base, strengths, ratio=ratio)
         written = iter(write_family_sets(members, folder))      # one file per successful refit, in order

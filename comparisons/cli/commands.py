@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from confinement.errors import LandegError, ParameterError
-
-from .io import to_json
+from confinement.io import to_json
 
 _UNITS = {"Eg": "eV", "Eg_M": "eV", "Delta": "eV", "Ep": "eV", "m_e": "m0", "m_h": "m0", "edge_nm": "nm",
           "E_vb": "eV", "E_cb": "eV", "E_gap": "eV", "E_transition": "eV", "seconds": "s",
@@ -98,8 +97,8 @@ def _report_files(out: Path, paths: list[Path], as_json: bool) -> None:
 
 
 def _bulk_sweep(args: argparse.Namespace) -> int:
+    from ..sweeps.config import load_config
     from .bulk_job import BulkConfig, run_bulk_sweep
-    from .config import load_config
 
     config = load_config(args.config, BulkConfig)
     out = Path(args.out or config.output.dir)
@@ -143,7 +142,7 @@ def _bands(args: argparse.Namespace) -> int:
     from tightbinding.crystal import Crystal
     from tightbinding.parameters import load_tb_parameters
 
-    from .band_figure import write_band_structure
+    from ..theory_vs_data.band_figure import write_band_structure
 
     params = load_tb_parameters(args.params)
     crystal = Crystal(params, shells=_shells(args.shells))
@@ -157,8 +156,8 @@ def _bands(args: argparse.Namespace) -> int:
 def _refit(args: argparse.Namespace) -> int:
     from tightbinding.refit import RefitConfig, run_refit, write_refit
 
-    from .config import load_config
-    from .progress import ProgressBar
+    from ..sweeps.config import load_config
+    from ..sweeps.progress import ProgressBar
 
     config = load_config(args.config, RefitConfig)
     bar = ProgressBar(config.refit.starts, f"landeg refit {config.refit.name}")
@@ -185,14 +184,14 @@ def _start_line(done: int, total: int, outcome) -> str:
 
 
 def _load_run_config(path: str):
-    from .config import load_config
-    from .sweep_config import RunConfig
+    from ..sweeps.config import load_config
+    from ..sweeps.sweep_config import RunConfig
 
     return load_config(path, RunConfig)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner import run_sweep
+    from ..sweeps.runner import run_sweep
 
     config = _load_run_config(args.config)
     out = Path(args.out or config.output.dir)
@@ -209,9 +208,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _ensemble(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .ensemble import run_ensemble
-    from .ensemble_config import EnsembleConfig
+    from ..sweeps.config import load_config
+    from ..sweeps.ensemble import run_ensemble
+    from ..sweeps.ensemble_config import EnsembleConfig
 
     config = load_config(args.config, EnsembleConfig)
     out = Path(args.out or config.output.dir)
@@ -241,11 +240,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .compare import METRICS_MD, run_comparison
-    from .measured import DEFAULT_POPULATION
-    from .metrics import metrics_markdown
-    from .run_dir import run_compare_defaults
-    from .systematics import parse_systematics
+    from ..experiment.measured import DEFAULT_POPULATION
+    from ..sweeps.run_dir import run_compare_defaults
+    from ..theory_vs_data.compare import METRICS_MD, run_comparison
+    from ..theory_vs_data.metrics import metrics_markdown
+    from ..theory_vs_data.systematics import parse_systematics
 
     run = run_compare_defaults(args.results)    # a run directory's [compare]: the defaults of every option
     populations = args.population or run.get("populations") or [DEFAULT_POPULATION]
@@ -301,7 +300,7 @@ def _nc(args: argparse.Namespace) -> int:
         raise ParameterError(f"--corner-cut and --edge-cut facet a --shape faceted NC, not a {args.shape}")
     sizes = _int_list(args.n_pb) if args.n_pb else None
     if sizes and len(sizes) > 1:
-        from .size_series import run_tb_size_series
+        from ..sweeps.size_series import run_tb_size_series
 
         if args.shape != "cube":
             raise ParameterError("a size series (several --n-pb values) is defined for cubes")
@@ -440,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "from k·p and empirical tight-binding theory. Units: eV, nm, T; g in the J-convention.",
         epilog="First run: landeg run examples/quick.toml. Help on a command: landeg COMMAND --help. "
                "Documentation: docs/ (getting_started.md, tutorials/), or build the site: mkdocs build.")
-    from .metadata import toolkit_version
+    from confinement.metadata import toolkit_version
 
     parser.add_argument("--version", action="version", version=f"landeg {toolkit_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -625,14 +624,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Commands whose large eigen-solves are shown live on stderr (:class:`comparisons.progress.SolveProgress`).
+#: Commands whose large eigen-solves are shown live on stderr (:class:`comparisons.sweeps.progress.SolveProgress`).
 _SOLVE_PROGRESS = ("nc",)
 
 
 def _solve_progress(command: str):
     if command not in _SOLVE_PROGRESS:
         return contextlib.nullcontext()
-    from .progress import showing_solves
+    from ..sweeps.progress import showing_solves
 
     return showing_solves(f"landeg {command}")
 

@@ -1,7 +1,7 @@
 """The Markdown report of a comparison (``metrics.md``), written from a metrics dict alone.
 
 One summary table (a row per curve and carrier), then the per-point residuals of each curve.
-Definitions of every number: :mod:`comparisons.metrics` and ``docs/comparison.md``.
+Definitions of every number: :mod:`comparisons.theory_vs_data.metrics` and ``docs/comparison.md``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .points import sample_label
+from ..experiment.points import sample_label
 from .results import CARRIERS
 
 

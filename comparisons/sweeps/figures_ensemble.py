@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import style
+from ..experiment.trfe import GAMMA_B
+from ..theory_vs_data import style
 from .ensemble import CARRIERS, ShapeModel, ensemble_trace, sample_ensemble, simulated_dephasing
 from .ensemble_config import EnsembleConfig
-from .experiment import GAMMA_B
 
 
 def _by(rows: list[dict], **match) -> list[dict]:

@@ -1,7 +1,7 @@
 """Theory-versus-measurement metrics per model curve and carrier (g_e, g_h, g_X).
 
 For each measured point with an energy (of the populations asked for, default the paper's glass
-samples; :mod:`comparisons.points`), the theory curve is interpolated linearly at the measured
+samples; :mod:`comparisons.experiment.points`), the theory curve is interpolated linearly at the measured
 energy; points outside the curve's energy range are excluded and counted (never extrapolated), and
 so are rows that repeat another row of the same measurement (``duplicate_of``). Residual
 r = theory − measured. Per curve and carrier:
@@ -17,7 +17,7 @@ r = theory − measured. Per curve and carrier:
   bulk k·p curve at Eg = E interpolated at the measured energy, and per curve its ``mean``,
   ``min``, ``max`` and the value at the high-energy end;
 - ``systematic_low`` / ``systematic_high`` / ``systematic_half_width`` (central curves of a
-  systematic band, :mod:`comparisons.systematics`): per used point inside the band's common range
+  systematic band, :mod:`comparisons.theory_vs_data.systematics`): per used point inside the band's common range
   the band's min, max and half-width at that energy, and per curve ``systematics`` with the largest
   half-width.
 
@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .measured import DEFAULT_POPULATION, MeasurementTable
-from .points import MeasuredPoints, measured_points
+from ..experiment.measured import DEFAULT_POPULATION, MeasurementTable
+from ..experiment.points import MeasuredPoints, measured_points
 from .report import metrics_markdown
 from .results import CARRIERS, TheoryCurve
 from .systematics import SystematicBand

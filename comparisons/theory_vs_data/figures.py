@@ -12,8 +12,8 @@
 Other populations (e.g. solution-grown NCs) are drawn only when asked for (``show``), each with
 its own marker and legend entry; they never enter the metrics. Every function draws from saved
 data only (curves, a measurement table, a metrics dict); nothing is recomputed. Energies eV,
-g dimensionless (J-convention). Style: :mod:`comparisons.style`, marks:
-:mod:`comparisons.figure_marks`.
+g dimensionless (J-convention). Style: :mod:`comparisons.theory_vs_data.style`, marks:
+:mod:`comparisons.theory_vs_data.figure_marks`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 from matplotlib.patches import Patch
 
+from confinement.io import save_figure
+
+from ..experiment.measured import DEFAULT_POPULATION, PAPER_SAMPLES, MeasurementTable
+from ..experiment.points import MeasuredPoints, measured_points, select_populations
 from . import figure_marks as fm
 from . import style
-from .io import save_figure
-from .measured import DEFAULT_POPULATION, PAPER_SAMPLES, MeasurementTable
-from .points import MeasuredPoints, measured_points, select_populations
 from .report import who
 from .results import CARRIERS, TheoryCurve
 from .systematics import SystematicBand

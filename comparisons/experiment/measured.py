@@ -28,7 +28,9 @@ SCHEMA_VERSION = "landeg-measurements/2"
 #: Schema versions the loader reads (a version-1 table is a version-2 table without the optional columns).
 READABLE_VERSIONS = ("landeg-measurements/1", SCHEMA_VERSION)
 #: The table shipped with the toolkit.
-BUNDLED = Path(__file__).resolve().parent / "data" / "meliakov2025_CsPbI3.csv"
+BUNDLED = Path(__file__).resolve().parents[1] / "data" / "meliakov2025_CsPbI3.csv"
+#: The measured g-factors a table may hold (and a theory curve gives): electron, hole, exciton.
+CARRIERS = ("g_e", "g_h", "g_X")
 
 #: Columns every table has (version 1 had exactly these).
 REQUIRED_COLUMNS = ("sample", "code", "quantity", "value", "uncertainty", "unit", "energy_eV", "field_T",
@@ -328,7 +330,7 @@ def load_measurements(path: str | Path | Sequence[str | Path] | None = None) -> 
     return MeasurementTable().extend(*path)
 
 
-__all__ = ["ASSIGNMENTS", "BUNDLED", "COLUMNS", "DEFAULTS", "DEFAULT_POPULATION", "KINDS", "OPTIONAL_COLUMNS",
-           "PAPER_SAMPLES", "READABLE_VERSIONS", "REQUIRED_COLUMNS", "SCHEMA_VERSION", "UNITS", "Measurement",
-           "MeasurementError", "MeasurementFileError", "MeasurementTable", "load_measurements",
+__all__ = ["ASSIGNMENTS", "BUNDLED", "CARRIERS", "COLUMNS", "DEFAULTS", "DEFAULT_POPULATION", "KINDS",
+           "OPTIONAL_COLUMNS", "PAPER_SAMPLES", "READABLE_VERSIONS", "REQUIRED_COLUMNS", "SCHEMA_VERSION", "UNITS",
+           "Measurement", "MeasurementError", "MeasurementFileError", "MeasurementTable", "load_measurements",
            "read_measurements"]

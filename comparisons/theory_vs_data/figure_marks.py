@@ -1,6 +1,6 @@
 """Marks of the comparison figures: one style per curve, one marker per sample, short legend names.
 
-Shared by every figure of :mod:`comparisons.figures`, so that a curve and a sample look the same
+Shared by every figure of :mod:`comparisons.theory_vs_data.figures`, so that a curve and a sample look the same
 in all of them: a curve keeps its line style, width, theory marker and model colour (by its
 position among the drawn curves; the bulk k·p curve is always dotted grey); a sample keeps its
 marker (#1 ○, #2 □, #3 ◇, #4 △, #5 ▽, #6 ⬠; users' own samples get further shapes in order of
@@ -15,9 +15,9 @@ from typing import Any
 
 from matplotlib.lines import Line2D
 
+from ..experiment.measured import PAPER_SAMPLES, MeasurementTable
 from . import style
 from .bulk_curve import MODEL as BULK_MODEL
-from .measured import PAPER_SAMPLES, MeasurementTable
 
 #: The paper's samples: one marker each.
 SAMPLE_MARKERS = dict(zip(PAPER_SAMPLES, ("o", "s", "D", "^", "v", "p")))

@@ -1,6 +1,6 @@
 """The config reference, generated from the schema (so the docs cannot drift from the code).
 
-    python -m comparisons.config_reference > docs/config_reference.md
+    python -m comparisons.sweeps.config_reference > docs/config_reference.md
 
 A test regenerates it and compares with the committed file.
 """
@@ -28,7 +28,8 @@ def _type_name(annotation: typing.Any) -> str:
     if typing.get_origin(annotation) is list and typing.get_origin(typing.get_args(annotation)[0]) is typing.Annotated:
         return "list of tables (below)"
     text = repr(annotation) if not isinstance(annotation, type) else annotation.__name__
-    for old, new in (("typing.", ""), ("comparisons.config.", ""), ("list[int | float | str] | Range", "list | range")):
+    for old, new in (("typing.", ""), ("comparisons.sweeps.config.", ""), ("comparisons.sweeps.sweep_config.", ""),
+                     ("list[int | float | str] | Range", "list | range")):
         text = text.replace(old, new)
     return text.replace("|", "\\|")
 
@@ -55,8 +56,8 @@ def section_table(schema: type[BaseModel]) -> str:
 def markdown_reference() -> str:
     """The whole reference page."""
     parts = ["# Run-config reference (`landeg run`, `landeg validate`)", "",
-             "Generated from the schema (`comparisons/sweep_config.py`) by "
-             "`python -m comparisons.config_reference`; do not edit by hand. Usage and examples: "
+             "Generated from the schema (`comparisons/sweeps/sweep_config.py`) by "
+             "`python -m comparisons.sweeps.config_reference`; do not edit by hand. Usage and examples: "
              "[sweeps.md](sweeps.md). Unknown keys are refused everywhere.", ""]
     assert RunConfig.model_fields  # the top level: run, models, compare, output
     parts += ["## Top level", "", section_table(RunConfig), ""]

@@ -4,7 +4,7 @@ Built on the family of :mod:`tightbinding.families` (its sets written by
 :mod:`tightbinding.family_report`):
 
 - :func:`family_nc_records`: tight-binding cubes of each refitted set (resumable size series,
-  :func:`comparisons.size_series.run_tb_size_series`).
+  :func:`comparisons.sweeps.size_series.run_tb_size_series`).
 - :func:`nc_results_table` / :func:`write_nc_results`: those cubes as a tidy results table that
   ``landeg compare`` reads.
 - :func:`at_energies`: the cubes' g interpolated at the measured energies.
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from confinement.io import write_table
 from tightbinding.families import FamilyMember
 from tightbinding.family_report import SOURCE_NOTE, write_family_sets
 
-from . import style
-from .io import write_table
-from .measured import Measurement
-from .results import SCHEMA_VERSION, TheoryCurve
+from ..experiment.measured import Measurement
+from ..theory_vs_data import style
+from ..theory_vs_data.results import SCHEMA_VERSION, TheoryCurve
 from .size_series import run_tb_size_series
 
 #: Columns of the NC results table (``landeg-results/1`` plus the family's own columns).

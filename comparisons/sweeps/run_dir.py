@@ -1,7 +1,7 @@
 """The output directory of ``landeg run``: its files, its lock, and its comparison settings.
 
 A run directory holds ``results.csv`` (one row per point), ``metadata.json`` (with the run
-config), ``points/`` and ``compare/`` (layout: :mod:`comparisons.runner`). While a run writes
+config), ``points/`` and ``compare/`` (layout: :mod:`comparisons.sweeps.runner`). While a run writes
 into it, ``.landeg.lock`` holds the PID of that process under an exclusive ``flock`` (released
 by the kernel even if the process is killed): :func:`locked` refuses a second run into the same
 directory with :class:`RunDirectoryBusy` (one line, exit status 2 on the command line) and takes
@@ -24,9 +24,10 @@ from typing import Any
 
 from confinement.errors import LandegError, ParameterError, ParameterFileError
 
+from ..theory_vs_data.results import RESULTS_FILE
 from .sweep_config import CompareSection
 
-RESULTS_FILE, METADATA_FILE, LOCK_FILE = "results.csv", "metadata.json", ".landeg.lock"
+METADATA_FILE, LOCK_FILE = "metadata.json", ".landeg.lock"
 
 
 class RunDirectoryBusy(LandegError, RuntimeError):

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from confinement.errors import ConfigError, LandegError
+from confinement.io import write_json, write_table
+from confinement.metadata import run_metadata
 
-from .io import write_json, write_table
-from .metadata import run_metadata
 from .progress import ProgressBar, clock
 from .run_dir import METADATA_FILE, RESULTS_FILE, locked
 from .sweep import Point, evaluate_point, plan, result_row
@@ -92,7 +92,7 @@ class PointCache:
 
 
 class Progress:
-    """Progress of a run on stderr (:class:`comparisons.progress.ProgressBar`): a live bar with
+    """Progress of a run on stderr (:class:`comparisons.sweeps.progress.ProgressBar`): a live bar with
     done/total and ETA on a terminal, else one line per finished point —
     ``[done/total] <point>: E = … eV, g_e = …, g_h = … (… s)  ETA h:mm:ss`` (or ``FAILED: <error>``)."""
 
@@ -199,7 +199,7 @@ def check_compare(section: CompareSection) -> None:
     rows) when the comparison is enabled; raises ConfigError naming the section."""
     if not section.enabled:
         return
-    from .compare import measured_inputs
+    from ..theory_vs_data.compare import measured_inputs
 
     try:
         measured_inputs(section.data, section.bundled, section.populations, section.show_populations)
@@ -212,8 +212,8 @@ def run_sweep(config: RunConfig, out_dir: str | Path, *, config_path: str | Path
               progress: Callable[[Point, dict | None, str | None], None] | None = None) -> RunSummary:
     """Plan, run the missing points, write table, metadata and comparison; see the module docs.
 
-    The output directory is locked for the run (:func:`comparisons.run_dir.locked`): a second run
-    into it raises :class:`~comparisons.run_dir.RunDirectoryBusy` before any work.
+    The output directory is locked for the run (:func:`comparisons.sweeps.run_dir.locked`): a second run
+    into it raises :class:`~comparisons.sweeps.run_dir.RunDirectoryBusy` before any work.
     Raises :class:`SweepInterrupted` on Ctrl-C (finished points stay cached)."""
     out = Path(out_dir)
     check_compare(config.compare)
@@ -264,7 +264,7 @@ def _run_points(config: RunConfig, out: Path, points: list[Point], cache: PointC
                  "params_sha256": p.inputs.get("params_sha256")} for p in points],
         failures=summary.failures, skipped=skipped)))
     if rows and config.compare.enabled:
-        from .compare import run_comparison
+        from ..theory_vs_data.compare import run_comparison
 
         summary.metrics = run_comparison([out / RESULTS_FILE], config.compare.data, out / "compare",
                                          bundled=config.compare.bundled, formats=config.output.formats,
