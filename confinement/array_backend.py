@@ -1,4 +1,4 @@
-"""Where the Chebyshev filter of :mod:`confinement.filtered_solver` runs: CPU (NumPy) or GPU (CuPy).
+"""Where the Chebyshev filter of :mod:`confinement.solvers.filtered` runs: CPU (NumPy) or GPU (CuPy).
 
 The filter is the only hot loop of the band-edge solver (≈ 95 % of its time): repeated products
 of a sparse matrix with a dense block, Y += A @ X. An :class:`ArrayBackend` supplies exactly the

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .eigensolver import solve_band_edges
 from .errors import ParameterError, PhysicsCheckError
 from .gfactor import GTensor, g_tensor
 from .magnetic import hamiltonian_in_field, peierls_derivative
+from .solvers import solve_band_edges
 from .system import FiniteSystem
 from .units import MU_B
 

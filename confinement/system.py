@@ -16,8 +16,8 @@ import numpy as np
 import pybinding as pb
 import scipy.sparse as sps
 
-from .eigensolver import check_hermitian
 from .errors import ParameterError
+from .solvers.common import check_hermitian
 from .symmetry import C4Z, SiteSymmetry, map_sites
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
 
-from confinement import slicing
 from confinement.errors import ParameterError
 from confinement.magnetic import hamiltonian_in_field
+from confinement.solvers import slicing
 from confinement.symmetry import SiteSymmetry, group_sector_bases, symmetry_sectors
 from tightbinding.bulk import bulk_tb
 from tightbinding.crystal import Crystal

@@ -29,6 +29,7 @@ Blocks of at most ``dense_block`` rows are diagonalised densely (LAPACK) instead
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,11 +37,14 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .errors import ConvergenceError, ParameterError
-from .filtered_solver import energy_levels, solver_threads
-from .symmetry import SymmetrySector, full_space_states, split_by_block, symmetry_sectors
+from ..errors import ConvergenceError, ParameterError
+from ..symmetry import SymmetrySector, full_space_states, split_by_block, symmetry_sectors
+from .common import as_complex_csr, doublets_per_side, energy_levels, require_clean_gap, solver_threads
+from .registry import register_solver
 
-__all__ = ["sliced_band_edges", "negative_eigenvalue_count"]
+__all__ = ["sliced_band_edges", "negative_eigenvalue_count", "shift_invert_band_edges"]
+
+log = logging.getLogger(__name__)
 
 #: Blocks up to this dimension are diagonalised densely (LAPACK is faster there than Lanczos).
 DENSE_BLOCK = 600
@@ -172,13 +176,13 @@ def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, pa
     H: sparse Hermitian (n × n), eV; sigma: a reference energy inside the gap (eV); tol: absolute
     residual bound (eV); parity/kramers/rotation: symmetries (:func:`confinement.symmetry.symmetry_sectors`);
     threads: blocks solved side by side (default 1, see below; capped by
-    :func:`confinement.filtered_solver.solver_threads`); info: optional dict filled with statistics.
+    :func:`confinement.solvers.common.solver_threads`); info: optional dict filled with statistics.
     Returns (energies, vectors, residuals) sorted by energy.
     """
     start = time.perf_counter()
     info = info if info is not None else {}
     tol_found = max(tol, 1e-6)           # Ritz pairs this close count as found (then polished to tol)
-    H = sp.csr_matrix(H, dtype=np.complex128)
+    H = as_complex_csr(H)
     sectors = symmetry_sectors(H, parity, kramers, rotation=rotation, seed=seed)
     if any(s.theta is not None for s in sectors):
         raise ParameterError("shift-invert slicing needs blocks free of Kramers degeneracy (single-vector Lanczos "
@@ -243,3 +247,20 @@ def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, pa
     if R.max() > tol:
         raise ConvergenceError(f"final residual {R.max():.2e} eV > tol {tol:.1e} eV")
     return E, Z, R
+
+
+def shift_invert_band_edges(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *,
+                            half_gap: float | None = None, parity=None, kramers: bool = True, rotation=None,
+                            **_) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Strategy ``shift-invert``: :func:`sliced_band_edges` with the doublets that cover
+    ``n_below``/``n_above`` states, then the clean-gap check against ``half_gap`` (eV) if given."""
+    info: dict = {}
+    e, v, _ = sliced_band_edges(h, sigma, n_each=doublets_per_side(n_below, n_above), tol=tol, parity=parity,
+                                kramers=kramers, rotation=rotation, info=info)
+    if half_gap:
+        require_clean_gap(e, sigma, half_gap)
+    log.info("shift-invert: %d rounds, window %s eV", info["rounds"], info["window"])
+    return e, v, info
+
+
+register_solver("shift-invert", shift_invert_band_edges)

@@ -1,0 +1,114 @@
+"""Helpers shared by the band-edge strategies: Hermiticity check, residuals, degenerate levels,
+orthonormalisation of degenerate clusters, spectrum bounds, the clean-gap check and the thread
+count of the per-block work. Energies in eV."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sps
+
+from ..errors import ConvergenceError, ParameterError
+
+__all__ = ["check_hermitian", "residual_norms", "orthonormalise_degenerate", "energy_levels", "solver_threads",
+           "spectrum_bounds", "require_clean_gap", "doublets_per_side", "as_complex_csr"]
+
+
+def as_complex_csr(h) -> sps.csr_matrix:
+    """``h`` as one complex128 CSR matrix with sorted indices; no copy when it already is one."""
+    if not (sps.isspmatrix_csr(h) and h.dtype == np.complex128):
+        h = sps.csr_matrix(h, dtype=np.complex128)
+    if not h.has_sorted_indices:
+        h.sort_indices()
+    return h
+
+
+def check_hermitian(h, rtol: float = 1e-12) -> None:
+    """Raise :class:`ParameterError` if ``h`` is not Hermitian (relative to its largest element)."""
+    diff = h - (h.getH() if sps.issparse(h) else np.conj(np.asarray(h)).T)
+    err = abs(diff).max() if (not sps.issparse(diff) or diff.nnz) else 0.0
+    scale = max(abs(h).max(), 1.0)
+    if err > rtol * scale:
+        raise ParameterError(f"the Hamiltonian is not Hermitian: max |H − H†| = {err:.2e} eV")
+
+
+def residual_norms(h, energies: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """‖H v − E v‖ for each column (eV)."""
+    return np.linalg.norm(h @ vectors - vectors * energies[None, :], axis=0)
+
+
+def orthonormalise_degenerate(energies: np.ndarray, vectors: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """QR-orthonormalise every cluster of (near-)degenerate vectors (energies within ``tol`` eV);
+    other vectors are normalised."""
+    out = vectors.copy()
+    order = np.argsort(energies)
+    for level in energy_levels(energies[order], tol):
+        cols = order[level]
+        out[:, cols], _ = np.linalg.qr(out[:, cols])
+    return out
+
+
+def energy_levels(x: np.ndarray, deg_tol: float) -> list[np.ndarray]:
+    """Index groups of the sorted values ``x`` that lie within ``deg_tol`` of their neighbour (degenerate levels)."""
+    cuts = np.where(np.diff(x) > deg_tol)[0] + 1
+    return np.split(np.arange(x.size), cuts) if x.size else []
+
+
+def solver_threads(n_blocks: int, threads: int | None = None) -> int:
+    """Threads for the per-block work: ``threads`` if given, else the environment variable
+    ``LANDEG_THREADS``, else the usable cores; never more than ``n_blocks``. (The sweep runner's
+    worker processes get ``LANDEG_THREADS=1``: one process per core already fills the machine.)"""
+    if threads is None:
+        env = os.environ.get("LANDEG_THREADS")
+        if env is not None:
+            try:
+                threads = int(env)
+            except ValueError:
+                raise ValueError(f"LANDEG_THREADS must be a positive integer, got {env!r}") from None
+        else:
+            threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    return max(1, min(threads, n_blocks))
+
+
+def spectrum_bounds(H, steps: int = 40, seed: int = 1) -> tuple[float, float]:
+    """[Emin, Emax] (eV) from a ``steps``-step Lanczos run: extreme Ritz values widened by their
+    residuals and 1 %."""
+    n = H.shape[0]
+    rng = np.random.default_rng(seed)
+    steps = min(steps, n - 1)
+    V = np.zeros((n, steps + 1), dtype=complex)
+    v = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    V[:, 0] = v / np.linalg.norm(v)
+    alpha, beta = np.zeros(steps), np.zeros(steps)
+    for j in range(steps):
+        w = H @ V[:, j]
+        alpha[j] = np.vdot(V[:, j], w).real
+        for _ in range(2):
+            w -= V[:, :j + 1] @ (V[:, :j + 1].T @ w.conj()).conj()
+        beta[j] = np.linalg.norm(w)
+        V[:, j + 1] = w / beta[j]
+    th, s = sla.eigh_tridiagonal(alpha, beta[:-1])
+    res = np.abs(beta[-1] * s[-1, :])
+    lo, hi = th[0] - res[0], th[-1] + res[-1]
+    pad = 0.01 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def require_clean_gap(E: np.ndarray, sigma: float, half_gap: float, min_gap_fraction: float = 0.5) -> float:
+    """The gap (eV) between the states found on either side of ``sigma``; raises ConvergenceError if
+    it is below ``min_gap_fraction`` of the guessed gap 2·``half_gap`` (σ not in a clean gap)."""
+    gap = float(E[E > sigma].min() - E[E < sigma].max())
+    if gap < min_gap_fraction * 2 * half_gap:
+        raise ConvergenceError(
+            f"the states nearest sigma={sigma:.4f} are only {gap:.4f} apart (guessed gap {2 * half_gap:.4f}): "
+            "sigma is not in a clean gap (wrong guesses, or in-gap surface/defect states)")
+    return gap
+
+
+def doublets_per_side(n_below: int, n_above: int) -> int:
+    """Kramers doublets per side that cover ``n_below`` states below and ``n_above`` above."""
+    return max(-(-n_below // 2), -(-n_above // 2))

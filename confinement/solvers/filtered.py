@@ -1,0 +1,583 @@
+"""Strategy ``filtered``: band-edge eigenpairs of a large sparse Hermitian tight-binding Hamiltonian with a clean gap.
+
+    energies, vectors, residuals = band_edge_states(H, e_vbm_guess, e_cbm_guess, n_each=2, tol=1e-9)
+
+Returns every eigenpair of the ``n_each`` highest Kramers doublets below the gap and the ``n_each``
+lowest above it (a degenerate multiplet cut by that count is completed: cubic nanocrystals have
+4-fold levels), sorted by energy.  ``residuals`` are ||H v - E v|| for normalised v, recomputed
+with the original H.  Raises ConvergenceError if that is not <= tol for every returned pair.
+numpy + scipy only; the filter can run on a GPU through CuPy (``backend='cupy'``).
+
+Method
+------
+Chebyshev-filtered subspace iteration on the folded spectrum.  With sigma in the gap, the filter
+p(H) = T_m(l((H - sigma)^2)), l mapping [a^2, B] onto [-1, 1] (B >= max (E - sigma)^2), is the
+minimax polynomial that is small on the whole spectrum outside (sigma - a, sigma + a) and grows
+fastest towards sigma, i.e. on both band edges at once.  Per outer iteration: filter a block V,
+Rayleigh-Ritz in H on span{previous Ritz vectors, p(H)V} (a depth-1 block Krylov step in p(H),
+free of extra filter work), keep the Ritz vectors nearest sigma (ordered by ||(H - sigma) z||,
+which is immune to spurious in-gap Ritz values), adapt a (folded Ritz bound), degree and sigma
+(re-centred in the gap once both edges are seen).  No factorisation: memory is O(n * block).
+
+Threads: the symmetry blocks are filtered side by side (the sparse kernels release the GIL);
+see :func:`confinement.solvers.common.solver_threads`.
+
+The driver is :class:`FilterOptions` (tuning) plus the named steps of :class:`_FilteredRun`
+(blocks, bounds, first degree, per iteration: filter and project, select, re-centre sigma,
+next degree, grow; then assemble in the full space). Progress goes to this module's logger.
+
+Symmetry (both optional, both checked numerically before use; confinement.symmetry):
+  parity=(perm, sign) with (P x)[i] = sign[i] x[perm[i]]: an involution commuting with H
+      (inversion through the nanocrystal centre: site r -> -r, orbital sign (-1)^l, spin kept).
+      H splits into two decoupled halves, each solved separately (half the work per matvec, and
+      the band edges of a centro-symmetric crystal have opposite parities).
+  kramers=True: Theta = (I (x) i sigma_y) K in the basis index = 2*orbital + spin.  One vector per
+      doublet is filtered; the Rayleigh-Ritz space is span{Y, Theta Y} (Theta commutes with p(H)).
+      Pass kramers=False for Hamiltonians that break time reversal (magnetic field).
+
+Choosing the inputs
+-------------------
+e_vbm_guess / e_cbm_guess: the bulk band edges of the same model are a safe choice (confinement
+only widens the gap, so the bulk mid-gap lies inside the nanocrystal gap and the bulk half-gap is a
+lower bound on the distance of every state from it); sigma is re-centred automatically.  If the
+structure has in-gap surface states they *are* the states nearest the gap and will be returned:
+check their localisation.
+bounds: (Emin, Emax) of the spectrum; default: 40-step Lanczos estimate widened by its residuals
+and 1%.  For a cluster cut from a crystal without on-site modifications the bulk band extremes
+are rigorous bounds.  An underestimated bound is detected (Ritz values outside) and widened.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..array_backend import ArrayBackend, get_backend
+from ..errors import ConvergenceError, ParameterError
+from ..symmetry import full_space_states, split_by_block, symmetry_sectors
+from .common import as_complex_csr, doublets_per_side, energy_levels, require_clean_gap, solver_threads, spectrum_bounds
+from .registry import register_solver
+
+__all__ = ["band_edge_states", "filtered_band_edges", "FilterOptions", "SolverInfo"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SolverInfo:
+    """Statistics of one filtered solve: final ``sigma`` (eV), spectrum ``bounds`` (eV), outer
+    ``iterations``, ``matvecs`` (in units of one full-size H @ v, block products weighted by their
+    size), per-iteration ``degrees`` and ``history``, block sizes, ``times`` (s), backend, threads."""
+
+    sigma: float = 0.0
+    bounds: tuple = (0.0, 0.0)
+    iterations: int = 0
+    matvecs: float = 0.0
+    sector_matvecs: dict = field(default_factory=dict)
+    degrees: list = field(default_factory=list)
+    blocks: dict = field(default_factory=dict)
+    times: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)
+    backend: str = "cpu"
+    threads: int = 1
+    gap: float = 0.0
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """Tuning of the filtered solver (energies in eV).
+
+    block: vectors filtered per sector (default: from n_each, guard, symmetry); guard: extra doublets
+    kept beyond those needed; rho: target damping per outer iteration (sets the degree when growth is
+    None); growth: per outer iteration the filter amplifies the state nearest sigma by ~growth over
+    the cut (sets the degree; 1e5 was best across N = 6..10); tol_found: residual below which a level
+    counts as found (proves the last returned level complete); degree_max: cap of the degree (powers
+    of H) per iteration; max_iter: outer iterations before ConvergenceError; deg_tol: degeneracy
+    tolerance; first_window, first_rho, max_growth: the first filter; depth: filtered blocks per
+    iteration; m_fixed: fixed half-degree (tests); min_gap_fraction: raise if the gap found is below
+    this fraction of the guessed gap; seed; bounds: (Emin, Emax), default a 40-step Lanczos estimate;
+    backend: where the filter runs (None/'cpu', 'cupy', an ArrayBackend); threads: blocks side by side
+    (default :func:`solver_threads`).
+    """
+
+    block: int | None = None
+    guard: int = 3
+    rho: float = 1e-4
+    growth: float | None = 1e5
+    tol_found: float = 1e-6
+    degree_max: int = 8000
+    max_iter: int = 60
+    deg_tol: float = 1e-6
+    first_window: float = 0.8
+    first_rho: float = 1e-8
+    max_growth: float = 1e10
+    depth: int = 1
+    m_fixed: int | None = None
+    min_gap_fraction: float = 0.5
+    seed: int = 0
+    bounds: tuple[float, float] | None = None
+    backend: str | ArrayBackend | None = None
+    threads: int | None = None
+
+
+#: Names of the tuning keywords :func:`band_edge_states` accepts besides ``options``.
+OPTION_NAMES = frozenset(f.name for f in fields(FilterOptions))
+
+#: Smallest half-degree of a filter.
+M_MIN = 10
+
+
+# ----------------------------------------------------------------------------------------------
+# block-level kernels
+
+def _orth_against(M, Z):
+    """M minus its projection on the orthonormal columns of Z (twice, classical Gram-Schmidt)."""
+    if Z is None or Z.shape[1] == 0:
+        return M
+    for _ in range(2):
+        M = M - Z @ (Z.conj().T @ M)
+    return M
+
+
+def _pick_one_per_doublet(K, keep):
+    """Coefficient vectors c_1..c_keep (columns) of a Theta-invariant Ritz basis, one per doublet:
+    each new c is orthogonalised against the accepted c_i and their Theta images K conj(c_i)."""
+    L = K.shape[0]
+    acc = []
+    for j in range(L):
+        c = np.zeros(L, complex)
+        c[j] = 1.0
+        for _ in range(2):
+            for u in acc:
+                c -= u * np.vdot(u, c)
+                tu = K @ u.conj()
+                c -= tu * np.vdot(tu, c)
+        nrm = np.linalg.norm(c)
+        if nrm > 0.5:
+            acc.append(c / nrm)
+            if len(acc) == keep:
+                break
+    return np.array(acc).T if acc else np.zeros((L, 0), complex)
+
+
+# ----------------------------------------------------------------------------------------------
+
+class _Sector:
+    def __init__(self, name, A, J, weight, b, rng, backend: ArrayBackend, partner: bool = False):
+        self.name, self.A, self.J, self.weight, self.b = name, A, J, weight, b
+        self.partner = partner      # every state stands for a doublet (its partner is in an unsolved block)
+        self.per = 2 if J is not None else 1        # Ritz pairs kept per filtered vector
+        self.backend = backend
+        self.n = A.shape[0]
+        self.matvecs = 0
+        self.rng = rng
+        self.V = self._random(b)
+        self.Z = self.HZ = None
+        self.ritz = self.res = self.dist = None
+        self.a = None
+        self.fresh = False
+
+    def _random(self, k):
+        return self.rng.standard_normal((self.n, k)) + 1j * self.rng.standard_normal((self.n, k))
+
+    @property
+    def kramers(self):
+        return self.J is not None
+
+    def theta(self, X):
+        return self.J @ X.conj()
+
+    def matmul(self, X):
+        self.matvecs += X.shape[1]
+        return self.A @ X
+
+    def filter(self, sigma, a, B, m):
+        """p(H) V with p = T_m(l((H - sigma)^2)), l: [a^2, B] -> [-1, 1]; up to a phase per column.
+
+        With A~ = sqrt(2/e)(H - sigma) and c' = 2c/e: l((H-sigma)^2) = (A~^2 - c')/2, and
+        A~^2 - c' = (A~ - sqrt c')(A~ + sqrt c').  W_k = i^k Y_k obeys W_{k+1} = (i M) W_k + W_{k-1}, so
+        every step is two in-place sparse products and nothing else.
+        """
+        e, c = 0.5 * (B - a * a), 0.5 * (B + a * a)
+        f = np.sqrt(2.0 / e)
+        rc = np.sqrt(2.0 * c / e)
+        n = self.n
+        As = ((self.A - sigma * sp.identity(n, format="csr")) * f).tocsr()
+        Ap = (As + rc * sp.identity(n, format="csr")).tocsr()
+        iAm = ((As - rc * sp.identity(n, format="csr")) * 1j).tocsr()
+        del As
+        for M_ in (Ap, iAm):
+            M_.sort_indices()
+            if M_.dtype != np.complex128:
+                M_.data = M_.data.astype(np.complex128)
+        dev = self.backend
+        Ap, iAm = dev.sparse_to_device(Ap), dev.sparse_to_device(iAm)
+        X = dev.to_device(self.V)
+        k = X.shape[1]
+        T = dev.xp.zeros_like(X)
+        W0 = X.copy()
+        dev.accumulate(Ap, X, T)
+        W1 = dev.xp.zeros_like(X)
+        dev.accumulate(iAm, T, W1)
+        W1 *= 0.5
+        for step in range(1, m):
+            T.fill(0)
+            dev.accumulate(Ap, W1, T)
+            dev.accumulate(iAm, T, W0)
+            W0, W1 = W1, W0
+            if step % 24 == 0:
+                s = 1.0 / dev.column_norms(W1)
+                W1 *= s
+                W0 *= s
+        self.matvecs += 2 * m * k
+        return np.ascontiguousarray(dev.to_host(W1))
+
+    def filter_krylov(self, sigma, a, B, m, depth):
+        """Blocks p(H)V, p(H)^2 V, ... (depth of them, each of degree m/depth, re-orthonormalised
+        in between), Theta images included, orthogonalised against the kept Ritz vectors."""
+        mj = max(2, int(np.ceil(m / depth)))
+        blocks = []
+        prev = self.Z
+        for j in range(depth):
+            Y = self.filter(sigma, a, B, mj)
+            M = np.hstack([Y, self.theta(Y)]) if self.kramers else Y
+            basis = prev if not blocks else np.hstack([prev] + blocks) if prev is not None else np.hstack(blocks)
+            M = _orth_against(M, basis)
+            Q, _ = np.linalg.qr(M)
+            blocks.append(Q)
+            if j + 1 < depth:
+                self.V = np.ascontiguousarray(Q[:, :Y.shape[1]]) if self.kramers else np.ascontiguousarray(Q)
+        return np.hstack(blocks), mj * depth
+
+    def rayleigh_ritz(self, Q, sigma, keep):
+        """RR in H on span{Z_prev, Q} (Q orthonormal, orthogonal to Z_prev); keep the `keep` Ritz
+        pairs nearest sigma in the RMS sense ||(H - sigma) z||."""
+        HQ = self.matmul(Q)
+        if self.Z is not None:
+            Bs, HB = np.hstack([self.Z, Q]), np.hstack([self.HZ, HQ])
+        else:
+            Bs, HB = Q, HQ
+        G = Bs.conj().T @ HB
+        th, U = np.linalg.eigh(0.5 * (G + G.conj().T))
+        Z, HZ = Bs @ U, HB @ U
+        R = HZ - Z * th
+        res = np.linalg.norm(R, axis=0)
+        dist = np.sqrt((th - sigma) ** 2 + res ** 2)          # = ||(H - sigma) z||
+        order = np.argsort(dist, kind="stable")[:keep]
+        # folded Ritz values of the whole RR space: sqrt(mu_keep) >= distance of the keep-th state
+        F = HB - sigma * Bs
+        mu = np.linalg.eigvalsh(F.conj().T @ F)
+        self.a_fold = float(np.sqrt(max(mu[min(keep, mu.size) - 1], 0.0)))
+        self.Z, self.HZ = Z[:, order], HZ[:, order]
+        self.ritz, self.res, self.dist = th[order], res[order], dist[order]
+        self.all_ritz = th                                    # for the bounds check
+        # next block: one vector per doublet
+        if self.kramers:
+            K = self.Z.conj().T @ self.theta(self.Z)
+            C = _pick_one_per_doublet(K, self.b)
+            V = self.Z @ C
+        else:
+            V = self.Z[:, :self.b]
+        if V.shape[1] < self.b:
+            V = np.hstack([V, self._random(self.b - V.shape[1])])
+        self.V = V
+
+    def grow(self, extra):
+        self.b += extra
+        self.V = np.hstack([self.V, self._random(extra)])
+        self.fresh = True
+
+
+def _select(ritz, res, mult, sigma, n_each, tol, tol_found, deg_tol, radius):
+    """Indices of the answer, or None if not decidable yet.
+
+    ``mult``: states each Ritz pair stands for (2 in a block whose Kramers partners are not solved).
+    Per side, from the gap outwards: whole levels until >= 2*n_each states, each with res <= tol,
+    then one more found level (res <= tol_found) to prove the last level complete; everything
+    used must lie inside `radius` (all states of all sectors nearer than radius are found)."""
+    picks = []
+    for side in (-1, 1):
+        found = (np.sign(ritz - sigma) == side) & (res <= tol_found) & (np.abs(ritz - sigma) < radius)
+        idx = np.where(found)[0]
+        idx = idx[np.argsort(side * (ritz[idx] - sigma))]
+        count, take, done = 0, [], False
+        for lev in energy_levels(side * (ritz[idx] - sigma), deg_tol):
+            if count >= 2 * n_each:
+                done = True
+                break
+            if np.any(res[idx[lev]] > tol):
+                return None
+            take.extend(idx[lev])
+            count += int(mult[idx[lev]].sum())
+        if not done:
+            return None
+        picks.extend(take)
+    return np.array(picks, dtype=int)
+
+
+def _xval(d: float, aa: float, BB: float) -> float:
+    """Argument of T_m at a state at distance d (eV) from sigma, for the cut at distance aa."""
+    return (aa * aa + BB - 2 * d * d) / (BB - aa * aa)
+
+
+class _FilteredRun:
+    """One filtered solve: the state of the outer iteration and its named steps."""
+
+    def __init__(self, H, e_vbm_guess: float, e_cbm_guess: float, n_each: int, tol: float, parity, kramers: bool,
+                 rotation, opts: FilterOptions, info: SolverInfo):
+        self.opts, self.info, self.n_each, self.tol = opts, info, n_each, tol
+        self.device = get_backend(opts.backend)
+        info.backend = self.device.name
+        self.H = as_complex_csr(H)
+        self.sigma = 0.5 * (e_vbm_guess + e_cbm_guess)
+        self.half_gap = 0.5 * (e_cbm_guess - e_vbm_guess)
+        if self.half_gap <= 0:
+            raise ParameterError("e_cbm_guess must exceed e_vbm_guess")
+        self.tol_found = max(opts.tol_found, tol)
+        self.parity, self.kramers, self.rotation = parity, kramers, rotation
+        self.hg_eff, self.one_sided = self.half_gap, 0
+        self.stagnant, self.last_radius = 0, 0.0
+        self.result = None
+
+    # --- set-up ---------------------------------------------------------------------------------
+    def make_sectors(self) -> None:
+        """Symmetry blocks (each symmetry checked numerically first) and their filtered blocks."""
+        t0 = time.perf_counter()
+        opts = self.opts
+        self.blocks = symmetry_sectors(self.H, self.parity, self.kramers, rotation=self.rotation, seed=opts.seed)
+        nsec = len(self.blocks)
+        need = 2 * (self.n_each + 2)    # doublets per side: n_each, +1 to complete a 4-fold level, +1 boundary
+        b_default = (-(-need // nsec) + opts.guard) * (1 if self.kramers else 2)
+        self.sectors = []
+        for i, blk in enumerate(self.blocks):
+            per = 2 if blk.theta is not None else 1
+            b = min(opts.block or b_default, blk.matrix.shape[0] // (2 * per))
+            self.sectors.append(_Sector(blk.key, blk.matrix, blk.theta, blk.weight, b,
+                                        np.random.default_rng([opts.seed, i]), self.device, partner=blk.partner))
+        cpu = self.device.name == "cpu"
+        self.n_threads = solver_threads(len(self.sectors), opts.threads) if cpu else 1   # one GPU: one stream
+        self.info.threads = self.n_threads
+        self.info.times["setup"] = time.perf_counter() - t0
+
+    def each_sector(self, pool, work):
+        """work(sector) for every sector, on the thread pool if there is one (the sparse kernels
+        release the GIL); returns the results in sector order."""
+        return list(pool.map(work, self.sectors)) if pool else [work(sec) for sec in self.sectors]
+
+    def estimate_bounds(self) -> None:
+        """(Emin, Emax) of the spectrum: the given bounds or a 40-step Lanczos estimate."""
+        t0 = time.perf_counter()
+        bounds = self.opts.bounds
+        if bounds is None:
+            bounds = spectrum_bounds(self.H)
+            self.info.matvecs += 40
+        self.emin, self.emax = map(float, bounds)
+        self.info.times["bounds"] = time.perf_counter() - t0
+
+    def B_of(self, sig: float) -> float:
+        """Upper end of the folded spectrum, max (E − sig)² (eV²)."""
+        return max((self.emax - sig) ** 2, (self.emin - sig) ** 2)
+
+    def first_filter(self) -> None:
+        """The first pass: states within half_gap + first_window of sigma are amplified."""
+        opts = self.opts
+        self.B = self.B_of(self.sigma)
+        a0 = self.half_gap + opts.first_window
+        self.a = {s.name: a0 for s in self.sectors}
+        m = np.arccosh(1 / opts.first_rho) / np.arccosh(_xval(self.half_gap + opts.first_window / 3, a0, self.B))
+        m_cap = np.arccosh(opts.max_growth) / np.arccosh(_xval(self.half_gap, a0, self.B))
+        self.m = int(np.clip(min(m, m_cap), M_MIN, opts.degree_max // 2))
+
+    # --- one outer iteration ----------------------------------------------------------------------
+    def filter_and_project(self, pool, it: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Filter every block, Rayleigh–Ritz, widen underestimated bounds; (ritz, res, mult, radius)."""
+        t0 = time.perf_counter()
+
+        def work(sec):
+            Q, used = sec.filter_krylov(self.sigma, self.a[sec.name], self.B, self.m, self.opts.depth)
+            sec.rayleigh_ritz(Q, self.sigma, sec.b * sec.per)
+            return used
+
+        m_used = self.each_sector(pool, work)[0]
+        self.info.degrees.append(2 * m_used)
+        allr = np.concatenate([s.all_ritz for s in self.sectors])   # outside [emin, emax]: amplified
+        if allr.min() < self.emin or allr.max() > self.emax:
+            span = self.emax - self.emin
+            self.emin, self.emax = min(self.emin, allr.min() - 0.02 * span), max(self.emax, allr.max() + 0.02 * span)
+            self.info.history.append(dict(it=it, widened_bounds=(self.emin, self.emax)))
+        ritz = np.concatenate([s.ritz for s in self.sectors])
+        res = np.concatenate([s.res for s in self.sectors])
+        mult = np.concatenate([np.full(len(s.ritz), 2 if s.partner else 1) for s in self.sectors])
+        radius = np.inf
+        for s in self.sectors:
+            bad = s.res > self.tol_found
+            s.radius = s.dist[bad].min() if bad.any() else s.dist.max() * (1 + 1e-12)
+            radius = min(radius, s.radius)
+        self.info.history.append(dict(it=it, degree=2 * self.m, sigma=self.sigma, radius=float(radius),
+                                      a={str(k): float(v) for k, v in self.a.items()},
+                                      time=time.perf_counter() - t0))
+        if log.isEnabledFor(logging.DEBUG):
+            near = np.sort(ritz[np.argsort(np.abs(ritz - self.sigma))[:12]])
+            log.debug("it %d: degree %d, sigma %.4f, a %s, radius %.4f, res (first 4 per block) %s, near %s",
+                      it, 2 * self.m, self.sigma, [round(float(v), 4) for v in self.a.values()], radius,
+                      [float(np.max(s.res[:4])) for s in self.sectors], np.round(near, 4))
+        return ritz, res, mult, radius
+
+    def recentre_sigma(self, it: int, ritz: np.ndarray, res: np.ndarray) -> None:
+        """Move sigma between the best edge estimates (both seen), or hg_eff beyond the one edge seen."""
+        conv = res < 1e-3
+        below, above = ritz[conv & (ritz < self.sigma)], ritz[conv & (ritz > self.sigma)]
+        new_sigma = self.sigma
+        if below.size and above.size:
+            new_sigma = 0.5 * (below.max() + above.min())       # balance the two edges
+        elif it >= 1 and (below.size or above.size):
+            # only one side seen: sigma sits too close to that band edge; move it to hg_eff beyond
+            # the edge found (inside the gap while hg_eff underestimates the half-gap); hg_eff grows
+            # by 25% each time this repeats, but stays below the guessed (bulk) gap: confinement
+            # only widens the gap, so sigma can never be pushed through the other band edge
+            self.one_sided += 1
+            if self.one_sided % 3 == 0:
+                self.hg_eff = min(1.25 * self.hg_eff, 0.95 * 2 * self.half_gap)
+            new_sigma = below.max() + self.hg_eff if below.size else above.min() - self.hg_eff
+        if below.size and above.size:
+            self.one_sided = 0
+        if new_sigma != self.sigma:
+            self.sigma = new_sigma
+            for s in self.sectors:   # distances relative to the new sigma
+                s.dist = np.sqrt((s.ritz - self.sigma) ** 2 + s.res ** 2)
+            self.info.history.append(dict(it=it, moved_sigma=self.sigma))
+
+    def next_degree(self) -> None:
+        """Cut a (per block) and filter degree m of the next iteration."""
+        opts = self.opts
+        self.B = self.B_of(self.sigma)
+        degs, caps = [], []
+        for s in self.sectors:
+            d = np.sort(s.dist)
+            aa = max(s.a_fold, d[-1] * (1 + 1e-9))
+            if s.fresh:       # vectors added at the last growth are barely filtered yet: their large
+                # distances would widen the window and collapse the degree; widen by at most 25 %
+                aa = min(aa, 1.25 * self.a[s.name])
+                s.fresh = False
+            self.a[s.name] = aa
+            dw = min(d[max(len(d) - opts.guard * s.per - 1, 0)], 0.999 * aa)      # outermost non-guard pair
+            degs.append(np.arccosh(1.0 / opts.rho) / np.arccosh(_xval(dw, aa, self.B)))
+            dmin = min(d[0], 0.999 * aa)
+            caps.append(np.arccosh(opts.max_growth) / np.arccosh(_xval(dmin, aa, self.B)))
+        if opts.growth is not None:        # degree from the amplification of the nearest state over the cut
+            m = min(caps) * np.log(opts.growth) / np.log(opts.max_growth)
+        else:
+            m = min(max(degs), min(caps))
+        self.m = opts.m_fixed or int(np.clip(m, M_MIN, opts.degree_max // 2))
+
+    def grow_if_stuck(self, radius: float) -> None:
+        """Grow the block that limits the radius when it has converged all but its guard, or when
+        the radius has stopped growing (a near-degenerate cluster straddles the subspace edge)."""
+        lim = min(self.sectors, key=lambda s: s.radius)
+        self.stagnant = self.stagnant + 1 if radius <= self.last_radius * (1 + 1e-6) else 0
+        self.last_radius = max(self.last_radius, radius)
+        if np.sum(lim.res <= self.tol_found) >= len(lim.ritz) - self.opts.guard * lim.per or self.stagnant >= 2:
+            lim.grow(2)
+            self.stagnant = 0
+            self.info.blocks["grown"] = self.info.blocks.get("grown", 0) + 2
+
+    # --- the whole solve ------------------------------------------------------------------------------
+    def iterate(self) -> None:
+        """Outer iterations until the answer is decided (self.result) or max_iter."""
+        pool = ThreadPoolExecutor(self.n_threads) if self.n_threads > 1 else None
+        try:
+            for it in range(self.opts.max_iter):
+                ritz, res, mult, radius = self.filter_and_project(pool, it)
+                self.result = _select(ritz, res, mult, self.sigma, self.n_each, self.tol, self.tol_found,
+                                      self.opts.deg_tol, radius)
+                if self.result is not None:
+                    break
+                self.recentre_sigma(it, ritz, res)
+                self.next_degree()
+                self.grow_if_stuck(radius)
+        finally:
+            if pool:
+                pool.shutdown()
+        info = self.info
+        info.iterations = sum(1 for h in info.history if "degree" in h)
+        info.sigma = self.sigma
+        info.bounds = (self.emin, self.emax)
+        info.sector_matvecs = {str(s.name): s.matvecs for s in self.sectors}
+        info.matvecs += sum(s.matvecs * s.weight for s in self.sectors)
+        info.blocks.update({str(s.name): s.b for s in self.sectors})
+        log.info("filtered: %d iterations, %.0f mat-vecs, sigma %.4f eV", info.iterations, info.matvecs, self.sigma)
+        if self.result is None:
+            raise ConvergenceError(f"filtered solver not converged after {self.opts.max_iter} iterations; "
+                                   f"last: {info.history[-1]}")
+
+    def assemble(self, t_start: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The selected states in the full space, residuals with the original H, clean-gap check."""
+        chosen = split_by_block(self.result, [len(s.ritz) for s in self.sectors])
+        E, Z, R = full_space_states(self.H, [(blk, s.Z[:, sel], s.ritz[sel])
+                                             for blk, s, sel in zip(self.blocks, self.sectors, chosen)])
+        self.info.matvecs += Z.shape[1]
+        self.info.times["total"] = time.perf_counter() - t_start
+        if R.max() > self.tol:
+            raise ConvergenceError(f"final residual {R.max():.2e} > tol {self.tol:.1e}")
+        self.info.gap = require_clean_gap(E, self.sigma, self.half_gap, self.opts.min_gap_fraction)
+        return E, Z, R
+
+    def solve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All steps: blocks, bounds, first filter, iterations, assembly."""
+        t_start = time.perf_counter()
+        self.make_sectors()
+        self.estimate_bounds()
+        self.first_filter()
+        self.iterate()
+        return self.assemble(t_start)
+
+
+def band_edge_states(H, e_vbm_guess: float, e_cbm_guess: float, n_each: int = 2, tol: float = 1e-9, *,
+                     parity=None, kramers: bool = True, rotation=None, options: FilterOptions | None = None,
+                     info: SolverInfo | None = None, **overrides) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eigenpairs of the n_each highest doublets below and the n_each lowest above the gap.
+
+    H: sparse Hermitian (n × n), eV; e_vbm_guess, e_cbm_guess: rough band edges (eV), e.g. the bulk
+    VBM/CBM of the same model (module doc); n_each: Kramers doublets per side (a cut degenerate
+    level is completed); tol: absolute residual bound ‖Hv − Ev‖ (eV); parity, rotation, kramers:
+    symmetries (module doc); options: :class:`FilterOptions`, ``overrides`` replace single fields of
+    it (e.g. ``threads=2``); info: optional :class:`SolverInfo`, filled with statistics.
+    Returns (energies, vectors, residuals), sorted by energy; raises ConvergenceError otherwise.
+    """
+    unknown = set(overrides) - OPTION_NAMES
+    if unknown:
+        raise ParameterError(f"unknown filtered-solver option(s) {sorted(unknown)}; known: {sorted(OPTION_NAMES)}")
+    opts = replace(options or FilterOptions(), **overrides)
+    run = _FilteredRun(H, e_vbm_guess, e_cbm_guess, n_each, tol, parity, kramers, rotation, opts,
+                       info if info is not None else SolverInfo())
+    return run.solve()
+
+
+def filtered_band_edges(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *,
+                        half_gap: float | None = None, parity=None, kramers: bool = True, rotation=None,
+                        backend=None, **_) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Strategy ``filtered``: :func:`band_edge_states` around ``sigma`` (eV) with the window
+    sigma ± ``half_gap`` (a lower bound of the distance from sigma to the band edges, e.g. the bulk
+    half-gap for sigma at the bulk mid-gap; 0.25 eV when not given) and the doublets covering
+    ``n_below``/``n_above`` states. ``backend``: where the filter runs (None: CPU)."""
+    hg = half_gap if half_gap else 0.25
+    info = SolverInfo()
+    n_each = doublets_per_side(n_below, n_above)
+    try:
+        e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
+                                   kramers=kramers, rotation=rotation, info=info, backend=backend)
+    except ConvergenceError as exc:
+        if half_gap:
+            raise
+        raise ConvergenceError(f"{exc}. No half_gap hint was given (0.25 eV assumed): pass half_gap, a lower "
+                               "bound of the distance from sigma to the band edges (e.g. the bulk half-gap "
+                               "for sigma at the bulk mid-gap)") from None
+    return e, v, {"iterations": info.iterations, "matvecs": float(info.matvecs), "sigma_final": info.sigma,
+                  "degrees": info.degrees, "backend": info.backend, "threads": info.threads}
+
+
+register_solver("filtered", filtered_band_edges)
