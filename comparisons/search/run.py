@@ -1,0 +1,190 @@
+"""``landeg bound``: sensitivities, the optimiser starts, the ensemble check, the summary.
+
+Output directory (``[output] dir``)::
+
+    assess/ refits/ points/     the caches of :mod:`.evaluate`
+    history/                    one JSON per optimiser start (every call, in order)
+    sensitivities.json          dg/dp at the base point
+    summary.json, summary.md    the bound per objective, the parameters reaching it, their
+                                Harrison ratios, g_e and g_X there, the ensemble comparison
+    bound_g_vs_energy.<fmt>     g_h and g_e against E: base, best admissible, measured
+    sensitivities.<fmt>         bar figure of dg_h/dp
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from confinement.io import write_json
+
+from .config import BoundConfig
+from .evaluate import BudgetExhausted, Evaluator
+from .optimise import Space, run_start, sensitivities
+
+
+def run_bound(config: BoundConfig, out_dir: str | Path | None = None, *, log: Callable[[str], None] | None = None,
+              config_path: str | Path | None = None) -> dict[str, Any]:
+    """Run (or resume) the bound of ``config``; returns the summary (also written to summary.json)."""
+    from .report import write_report
+
+    out = Path(out_dir or config.output.dir)
+    out.mkdir(parents=True, exist_ok=True)
+    log = log or (lambda msg: None)
+    t0 = time.time()
+    deadline = t0 + 60 * config.search.max_minutes if config.search.max_minutes else None
+    ev = Evaluator(config, out, log=log, deadline=deadline)
+    space = Space.from_config(config, ev)
+    stopped = None
+    sens = None
+    try:
+        sens = sensitivities(ev, space, config.search.sensitivity_step)
+        write_json(out / "sensitivities.json", sens)
+        log("sensitivities done")
+    except BudgetExhausted as exc:
+        stopped = str(exc)
+    starts = []
+    from .optimise import _starts
+
+    points = {o: _starts(config, space, sens, o, ev) for o in config.search.objectives} if not stopped else {}
+    order = [(i, o) for i in range(config.search.starts) for o in config.search.objectives]   # interleaved
+    for i, objective in order:
+        if stopped or i >= len(points.get(objective, [])):
+            continue
+        u0 = points[objective][i]
+        log(f"{objective}: start {i} at u = {np.round(u0, 3).tolist()}")
+        res = run_start(ev, space, config, objective, i, u0, _mkdir(out / "history"))
+        starts.append(res)
+        best = res.best["objective"] if res.best else math.nan
+        log(f"{objective}: start {i} {res.message}; {len(res.history)} calls, best {best:+.4f}")
+        if res.message.startswith("stopped"):
+            stopped = res.message
+    ev.deadline = None      # the report's cubes (optimum, figure, cuboids) are computed whatever the budget
+    summary = summarise(config, ev, space, sens, starts, stopped=stopped, seconds=time.time() - t0,
+                        config_path=config_path)
+    try:
+        summary["ensemble"] = ensemble_check(config, ev, summary)
+        summary["figure_series"] = figure_series(config, ev, summary)
+    except BudgetExhausted as exc:
+        summary["ensemble"] = {"skipped": str(exc)}
+    summary["computed"] = dict(ev.computed)
+    summary["seconds"] = time.time() - t0
+    write_json(out / "summary.json", summary)
+    write_report(config, out, summary)
+    return summary
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def summarise(config: BoundConfig, ev: Evaluator, space: Space, sens: dict | None, starts: list, *,
+              stopped: str | None, seconds: float, config_path=None) -> dict[str, Any]:
+    """The bound per objective over every admissible evaluation, with its parameters."""
+    from tightbinding.second_neighbour import harrison_ratios
+
+    evaluations = [e.row() for e in ev.memo.values()]
+    base = ev.evaluate(space.values(np.zeros(len(space.paths))))
+    out: dict[str, Any] = {
+        "config": config.model_dump(mode="json"), "config_path": str(config_path) if config_path else None,
+        "base_set": ev.base.name, "base_sha256": ev.base.sha256, "search_paths": space.paths,
+        "scale_eV": dict(zip(space.paths, space.scale.tolist())),
+        "harrison_eV": {p: _harrison(p, ev.base.a) for p in space.paths},
+        "halide_reference": ev.reference_halide, "halide_window": config.search.halide_window,
+        "base": base.row(), "n_evaluations": len(evaluations),
+        "n_admissible": sum(e["admissible"] for e in evaluations), "stopped": stopped,
+        "starts": [{"objective": s.objective, "start": s.index, "u0": s.u0, "message": s.message,
+                    "calls": len(s.history), "best": s.best["objective"] if s.best else None} for s in starts],
+        "objectives": {}, "search_seconds": seconds,
+    }
+    for objective in config.search.objectives:
+        ok = [e for e in evaluations if e["admissible"] and math.isfinite(e[objective])]
+        if not ok:
+            continue
+        best = max(ok, key=lambda e: e[objective])
+        per_start = [s.best["objective"] for s in starts if s.objective == objective and s.best]
+        values = {p: best["values"][p] for p in space.paths}
+        out["objectives"][objective] = {
+            "max": best[objective], "base": base.objective(objective),
+            "gain": best[objective] - base.objective(objective),
+            "key": best["key"], "values": values, "harrison_ratio": harrison_ratios(values, ev.base.a),
+            "nc": best["nc"], "fitted": best["fitted"], "observables": best["observables"],
+            "constraints": best["constraints"], "set_file": best["set_file"],
+            "best_per_start": per_start, "start_spread": (max(per_start) - min(per_start)) if per_start else None,
+        }
+    # the same evaluations read with other halide windows (not re-optimised)
+    relaxed = {}
+    for window in (config.search.halide_window, 1.0, 2.0, math.inf):
+        rows = [(e, ev.memo[e["key"]]) for e in evaluations]
+        ok = []
+        for row, e in rows:
+            c = dict(e.constraints)
+            c["halide"] = window - (config.search.halide_window - c["halide"]) if math.isfinite(window) else 1.0
+            if all(v >= 0 for v in c.values()) and "g_h_low" in e.nc:
+                ok.append(row)
+        relaxed[str(window)] = {o: (max(r[o] for r in ok) if ok else None) for o in config.search.objectives}
+        relaxed[str(window)]["n_points_with_cubes"] = len(ok)
+    out["by_halide_window"] = relaxed
+    out["sensitivities"] = sens
+    out["evaluations"] = evaluations
+    return out
+
+
+def _harrison(path: str, a: float) -> float | None:
+    from tightbinding.second_neighbour import harrison_value
+
+    return harrison_value(path, a)
+
+
+def ensemble_check(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) -> dict[str, Any]:
+    """Cuboids versus the cube at their transition energy, for the base and the best set of each
+    objective: the principal g values of each cuboid minus g_cube(E) (the shape spread of g at
+    fixed energy that the ensemble study scales up to Δg; docs/ensembles.md)."""
+    sets = {"base": summary["base"]["set_file"]}
+    for objective, best in summary["objectives"].items():
+        sets[f"best_{objective}"] = best["set_file"]
+    out: dict[str, Any] = {}
+    for label, set_file in sets.items():
+        if set_file is None or not config.ensemble.cuboids:
+            continue
+        rows = []
+        for edges in config.ensemble.cuboids:
+            rec = ev.cube(set_file, list(edges), shape="cuboid")
+            e = rec["E_transition"]
+            row: dict[str, Any] = {"n_pb": list(edges), "E": e}
+            try:
+                cube = ev.at_energy(set_file, e, "figure")
+            except Exception as exc:   # noqa: BLE001 - out of range or solver failure: recorded
+                row["error"] = str(exc)
+                rows.append(row)
+                continue
+            for carrier in ("g_e", "g_h"):
+                principal = rec.get(f"{carrier}_principal", {}).get("principal_values") or [rec[carrier]] * 3
+                row[f"{carrier}_principal"] = principal
+                row[f"{carrier}_cube_at_E"] = cube[carrier]
+                row[f"{carrier}_shape_spread"] = float(np.ptp(principal))
+                row[f"{carrier}_mean_minus_cube"] = float(np.mean(principal) - cube[carrier])
+            rows.append(row)
+        out[label] = rows
+    return out
+
+
+def figure_series(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) -> dict[str, Any]:
+    """Full cube series (``[nc] figure_n_pb``) of the base and the best set of each objective."""
+    sets = {"base": summary["base"]["set_file"]}
+    for objective, best in summary["objectives"].items():
+        sets[f"best_{objective}"] = best["set_file"]
+    out = {}
+    for label, set_file in sets.items():
+        if set_file is None:
+            continue
+        rows = [ev.cube(set_file, n) for n in config.nc.figure_n_pb]
+        out[label] = {"n_pb": list(config.nc.figure_n_pb), "E": [r["E_transition"] for r in rows],
+                      "g_e": [r["g_e"] for r in rows], "g_h": [r["g_h"] for r in rows]}
+    return out
