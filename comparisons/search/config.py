@@ -57,6 +57,8 @@ class NCSection(Strict):
     guess_high: int = Field(default=5, description="first cube tried for e_high")
     solver: str = "auto"
     figure_n_pb: list[int] = Field(default=[], description="full cube series drawn for base and optimum")
+    max_surface_weight: float = Field(default=0.05, gt=0, le=1,
+                                      description="largest surface weight of the band-edge states (interior states)")
 
     @model_validator(mode="after")
     def _check(self) -> NCSection:

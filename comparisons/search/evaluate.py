@@ -51,14 +51,17 @@ class Evaluation:
     set_file: str | None
     nc: dict[str, Any] = field(default_factory=dict)
     window: float = 0.5
+    max_surface_weight: float = 0.05
 
     @property
     def constraints(self) -> dict[str, float]:
-        """Margins ≥ 0 when admissible (refit, direct gap, halide window, NC range)."""
+        """Margins ≥ 0 when admissible (refit, direct gap, halide window, NC range, interior band edges)."""
         c = dict(self.assess["constraints_refit"])
         c["halide"] = halide_margin(self.assess, self.window)
         if self.nc.get("error"):
             c["nc_range"] = -1.0
+        if "surface_weight_max" in self.nc:      # band-edge states must be interior states
+            c["nc_interior"] = float(self.max_surface_weight - self.nc["surface_weight_max"])
         return c
 
     @property
@@ -222,7 +225,8 @@ class Evaluator:
         if known is not None and known.window == window and (known.nc or require_admissible):
             return known
         key, record, set_file = self.assess(values)
-        ev = Evaluation(key, self.full_values(values), record, set_file, window=window)
+        ev = Evaluation(key, self.full_values(values), record, set_file, window=window,
+                        max_surface_weight=self.config.nc.max_surface_weight)
         if set_file and (not require_admissible or all(v >= 0 for v in ev.constraints.values())):
             ev.nc = self.nc_values(set_file)
         self.memo[key] = ev

@@ -3,7 +3,8 @@ starts, every call recorded in ``history/<objective>-start<i>.json``; and the se
 
 Scaled coordinates u_i = (p_i − p_base,i)/scale_i (scale: |Harrison value| of an integral, 0.1 eV
 for λ_X, unless the config says otherwise). COBYLA minimises −objective subject to the
-admissibility margins ≥ 0 (refit residuals, direct gap, halide window, NC range) and the box. An
+admissibility margins ≥ 0 (refit residuals, direct gap, halide window, NC range, surface weight
+of the band-edge states) and the box. An
 inadmissible point is given the base value of the objective (no cubes are computed for it), so
 it neither attracts nor repels except through its constraint margins. Starts: the base point;
 the corner of the box half-way along the sign of the sensitivities (the linear model's optimum,
@@ -172,7 +173,8 @@ def run_start(evaluator: Evaluator, space: Space, config: BoundConfig, objective
 
     def cons(u: np.ndarray) -> np.ndarray:
         c = call(u).constraints
-        return np.array([c.get(k, -1.0) for k in ("refit", "direct_gap", "halide")] + [c.get("nc_range", 1.0)])
+        return np.array([c.get(k, -1.0) for k in ("refit", "direct_gap", "halide")]
+                        + [c.get("nc_range", 1.0), c.get("nc_interior", 1.0)])
 
     bounds = list(zip(space.lower, space.upper))
     try:
