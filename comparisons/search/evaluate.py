@@ -51,7 +51,7 @@ class Evaluation:
     set_file: str | None
     nc: dict[str, Any] = field(default_factory=dict)
     window: float = 0.5
-    max_surface_weight: float = 0.05
+    max_surface_weight: float | None = None
 
     @property
     def constraints(self) -> dict[str, float]:
@@ -60,7 +60,7 @@ class Evaluation:
         c["halide"] = halide_margin(self.assess, self.window)
         if self.nc.get("error"):
             c["nc_range"] = -1.0
-        if "surface_weight_max" in self.nc:      # band-edge states must be interior states
+        if self.max_surface_weight is not None and "surface_weight_max" in self.nc:   # interior band edges
             c["nc_interior"] = float(self.max_surface_weight - self.nc["surface_weight_max"])
         return c
 
