@@ -21,7 +21,7 @@ from functools import cache
 
 import numpy as np
 
-from confinement.errors import ParameterError, UnknownNameError
+from confinement.errors import ParameterError
 from confinement.units import COULOMB_EV_NM
 
 #: Coulomb coefficient of the e–h pair in a sphere (Brus): −1.786 e²/(4π ε0 ε R).
@@ -61,17 +61,22 @@ def cube_coulomb_coefficient(n: int = 160) -> float:
 def coulomb_shift(shape: str, edge_nm: np.ndarray | float, epsilon: float | None) -> np.ndarray | float:
     """First-order e–h Coulomb shift of the transition energy (eV, ≤ 0); 0 if ``epsilon`` is None.
 
-    ``edge_nm``: cube edge or sphere diameter (nm); ``epsilon``: dielectric constant inside the NC.
+    ``shape``: a registered shape name (:func:`confinement.shapes.get_shape`) whose class gives the
+    coefficient c and the Coulomb length L_c (sphere: R = D/2, cube: L); ``edge_nm``: its nominal
+    size (cube edge or sphere diameter, nm); ``epsilon``: dielectric constant inside the NC.
     """
+    from .shapes import get_shape, shape_names
+
     if epsilon is None:
         return np.zeros_like(np.asarray(edge_nm, dtype=float)) if np.ndim(edge_nm) else 0.0
     if not (math.isfinite(epsilon) and epsilon > 0):
         raise ParameterError(f"dielectric constant must be positive, got {epsilon}")
+    cls = get_shape(shape)
+    coefficient = cls.coulomb_coefficient()
+    if coefficient is None:
+        with_model = [n for n in shape_names() if get_shape(n).coulomb_coefficient() is not None]
+        raise ParameterError(f"the Coulomb correction (epsilon) is defined for {', '.join(with_model)}, "
+                             f"not for a {shape}")
     size = np.asarray(edge_nm, dtype=float)
-    if shape == "sphere":
-        out = -COULOMB_SPHERE * COULOMB_EV_NM / (epsilon * size / 2)
-    elif shape == "cube":
-        out = -cube_coulomb_coefficient() * COULOMB_EV_NM / (epsilon * size)
-    else:
-        raise UnknownNameError("shape", shape, ["cube", "sphere"])
+    out = -coefficient * COULOMB_EV_NM / (epsilon * size * cls.coulomb_length_factor)
     return out if np.ndim(out) else float(out)

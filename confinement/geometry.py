@@ -10,39 +10,75 @@ A shape is data: a predicate on Pb sites (``contains_pb``) plus the symmetry gro
 faceted by {111} corner cuts, {110} edge cuts and any further half-space cuts; its
 :attr:`~OctahedraCuboid.point_group` (the subgroup of C4h = ⟨C4z, inversion⟩ that the solver's
 symmetry blocks can use: C4h, C4, C2h, C2, Ci or C1) is read off its own Pb sites, never assumed.
+
+Each class is a registered shape (:mod:`confinement.shapes`: cube, sphere, cuboid, faceted) that
+carries what the models, the Coulomb model, the CLI and the sweep schema need of it; the boxes
+share :class:`confinement.shapes.BoxGeometry` with the k·p grid boxes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
+from .coulomb import COULOMB_SPHERE, cube_coulomb_coefficient
 from .errors import ParameterError
+from .shapes import BoxGeometry, Shape, register_shape
 
 _EPS = 1e-6
 
 
-def _box_center(n_pb: np.ndarray, a: float) -> np.ndarray:
-    """Inversion centre (nm) of a box of ``n_pb`` (3,) Pb per edge whose corner Pb sits at the origin."""
-    return (np.asarray(n_pb, float) - 1) * a / 2
+class _OctahedraBox(BoxGeometry):
+    """Box geometry of complete octahedra: Pb rows 0 … N−1 (units of a); the nominal edge N·a reaches
+    half a spacing beyond the outer Pb, the bounding box one spacing."""
+
+    box_origin: ClassVar[float] = -0.5
+    box_margin: ClassVar[float] = 1.0
+
+    @property
+    def box_step(self) -> float:
+        """Pb–Pb spacing: the lattice constant (nm)."""
+        return self.a
 
 
-def _box_width(n_pb: np.ndarray, a: float) -> np.ndarray:
-    """Bounding-box widths (nm) handed to pybinding's shape: one lattice constant beyond the Pb."""
-    return (np.asarray(n_pb, float) + 1) * a
+class _CoulombCube:
+    """The Coulomb model of the cube: c = L⟨1/|r_e − r_h|⟩ of the sin envelopes, L_c = the edge."""
+
+    coulomb_length_factor: ClassVar[float | None] = 1.0
+    coulomb_length: ClassVar[str] = "L = edge_nm"
+    coulomb_source: ClassVar[str] = "computed: L<1/|r_e - r_h|> of the sin-envelope ground states"
+
+    @classmethod
+    def coulomb_coefficient(cls) -> float | None:
+        """c of the cube (:func:`confinement.coulomb.cube_coulomb_coefficient`, 3.0478)."""
+        return cube_coulomb_coefficient()
 
 
-def _in_box(u: np.ndarray, n_pb: np.ndarray) -> np.ndarray:
-    """Pb offsets u (3, n), in units of a from the box centre, inside the box of ``n_pb`` Pb per edge."""
-    half = (np.asarray(n_pb, float)[:, None] - 1) / 2 + _EPS
-    return np.all(np.abs(u) <= half, axis=0)
+def _box_size(cls: type[Shape], n_pb, diameter_nm, corner_cut: int, edge_cut: int):
+    """``n_pb`` of a box shape as given, after refusing facets it has not, a diameter and a missing size."""
+    cls.check_options(corner_cut=corner_cut, edge_cut=edge_cut)
+    if diameter_nm is not None:
+        raise ParameterError(f"a {cls.name} is sized by n_pb (Pb per edge), not by diameter_nm")
+    if n_pb is None:
+        raise ParameterError(f"a {cls.name} needs n_pb (number of Pb per edge"
+                             f"{'s Nx,Ny,Nz' if cls.pb_edges == (3,) else ''})")
+    return n_pb
 
 
+@register_shape
 @dataclass(frozen=True)
-class OctahedraCube:
+class OctahedraCube(_CoulombCube, _OctahedraBox, Shape):
     """A cube of complete PbX6 octahedra with ``n_pb`` Pb per edge, lattice constant ``a`` (nm)."""
+
+    name: ClassVar[str] = "cube"
+    summary: ClassVar[str] = "cube: N Pb per edge of complete octahedra (tb), hard-wall cube of edge L (kp)"
+    models: ClassVar[tuple[str, ...]] = ("kp", "tb")
+    kp_method: ClassVar[str | None] = "grid"
+    isotropic: ClassVar[bool] = True
 
     n_pb: int
     a: float
@@ -53,25 +89,24 @@ class OctahedraCube:
         if not self.a > 0:
             raise ParameterError(f"lattice constant must be positive (nm), got {self.a}")
 
+    @classmethod
+    def from_size(cls, a: float, *, n_pb: int | Sequence[int] | None = None, diameter_nm: float | None = None,
+                  corner_cut: int = 0, edge_cut: int = 0) -> OctahedraCube:
+        """The cube of ``n_pb`` = N Pb per edge (three edges: use the cuboid)."""
+        n_pb = _box_size(cls, n_pb, diameter_nm, corner_cut, edge_cut)
+        if isinstance(n_pb, (tuple, list, np.ndarray)):
+            raise ParameterError(f"a cube has one edge (n_pb = N), got {n_pb!r}; use shape 'cuboid' for Nx,Ny,Nz")
+        return cls(int(n_pb) if float(n_pb).is_integer() else n_pb, a)   # the constructor refuses N < 1
+
     @property
-    def kind(self) -> str:
-        """Shape name: 'cube'."""
-        return "cube"
+    def box_counts(self) -> tuple[int, int, int]:
+        """Pb per edge along x, y, z."""
+        return (self.n_pb,) * 3
 
     @property
     def edge_nm(self) -> float:
         """Nominal edge length N·a (nm)."""
         return self.n_pb * self.a
-
-    @property
-    def center(self) -> np.ndarray:
-        """Inversion centre of the cube (nm): a Pb site (odd N) or a cell centre (even N)."""
-        return _box_center(np.full(3, self.n_pb), self.a)
-
-    @property
-    def width(self) -> np.ndarray:
-        """Bounding-box widths (nm) handed to pybinding's shape."""
-        return _box_width(np.full(3, self.n_pb), self.a)
 
     @property
     def point_group(self) -> str:
@@ -80,7 +115,7 @@ class OctahedraCube:
 
     def contains_pb(self, r: np.ndarray) -> np.ndarray:
         """Pb sites (r: (3, n), nm) inside the cube."""
-        return _in_box((r - self.center[:, None]) / self.a, np.full(3, self.n_pb))
+        return self.in_box(r)
 
     def expected_counts(self) -> dict[str, int]:
         """Numbers of atoms of a complete-octahedra cube: N³ Pb and 3(N³ + N²) X."""
@@ -88,21 +123,43 @@ class OctahedraCube:
         return {"Pb": n**3, "X": 3 * (n**3 + n**2)}
 
 
+@register_shape
 @dataclass(frozen=True)
-class OctahedraSphere:
+class OctahedraSphere(Shape):
     """A sphere of complete PbX6 octahedra: Pb within ``diameter_nm``/2 of a central Pb site."""
+
+    name: ClassVar[str] = "sphere"
+    summary: ClassVar[str] = "sphere of diameter D: Pb within D/2 of a central Pb (tb), spectral radial basis (kp)"
+    models: ClassVar[tuple[str, ...]] = ("kp", "tb")
+    pb_edges: ClassVar[tuple[int, ...]] = ()
+    kp_method: ClassVar[str | None] = "spectral"
+    isotropic: ClassVar[bool] = True
+    coulomb_length_factor: ClassVar[float | None] = 0.5
+    coulomb_length: ClassVar[str] = "R = edge_nm/2"
+    coulomb_source: ClassVar[str] = "Brus (j0 envelopes), first order"
 
     diameter_nm: float
     a: float
 
+    @classmethod
+    def coulomb_coefficient(cls) -> float | None:
+        """c of the sphere: the Brus value 1.786 (:data:`confinement.coulomb.COULOMB_SPHERE`), L_c = R."""
+        return COULOMB_SPHERE
+
+    @classmethod
+    def from_size(cls, a: float, *, n_pb: int | Sequence[int] | None = None, diameter_nm: float | None = None,
+                  corner_cut: int = 0, edge_cut: int = 0) -> OctahedraSphere:
+        """The sphere of ``diameter_nm`` (nm)."""
+        cls.check_options(corner_cut=corner_cut, edge_cut=edge_cut)
+        if diameter_nm is None:
+            raise ParameterError("a sphere needs diameter_nm")
+        if n_pb is not None:
+            raise ParameterError(f"a sphere is sized by diameter_nm, not by n_pb (got n_pb = {n_pb!r})")
+        return cls(float(diameter_nm), a)
+
     def __post_init__(self) -> None:
         if not (math.isfinite(self.diameter_nm) and self.diameter_nm > 0):
             raise ParameterError(f"sphere diameter must be positive (nm), got {self.diameter_nm}")
-
-    @property
-    def kind(self) -> str:
-        """Shape name: 'sphere'."""
-        return "sphere"
 
     @property
     def edge_nm(self) -> float:
@@ -142,8 +199,9 @@ _EDGE_NORMALS = np.array([v for p in ((0, 1), (1, 2), (0, 2)) for sa in (1, -1) 
                          float)
 
 
+@register_shape
 @dataclass(frozen=True)
-class OctahedraCuboid:
+class OctahedraCuboid(_OctahedraBox, Shape):
     """A lattice-aligned box of complete PbX6 octahedra with ``n_pb`` = (Nx, Ny, Nz) Pb per edge
     (lattice constant ``a``, nm), centred on its inversion centre, optionally faceted.
 
@@ -153,6 +211,13 @@ class OctahedraCuboid:
     ``cuts``: further half-space cuts (n, d): keep n·u ≤ d (a single cut breaks inversion).
     Without cuts: Nx·Ny·Nz Pb and 3NxNyNz + NxNy + NyNz + NzNx X (checked on every build).
     """
+
+    name: ClassVar[str] = "cuboid"
+    summary: ClassVar[str] = "cuboid: Nx, Ny, Nz Pb per edge (tb), hard-wall box LX × LY × LZ (kp)"
+    models: ClassVar[tuple[str, ...]] = ("kp", "tb")
+    pb_edges: ClassVar[tuple[int, ...]] = (3,)
+    kp_method: ClassVar[str | None] = "grid"
+    kp_sizes: ClassVar[int] = 3
 
     n_pb: tuple[int, int, int]
     a: float
@@ -180,30 +245,27 @@ class OctahedraCuboid:
         if not self.pb_offsets().shape[1]:
             raise ParameterError(f"the cuts leave no Pb site in the {self.n_pb} cuboid")
 
+    @classmethod
+    def from_size(cls, a: float, *, n_pb: int | Sequence[int] | None = None, diameter_nm: float | None = None,
+                  corner_cut: int = 0, edge_cut: int = 0) -> OctahedraCuboid:
+        """The box of ``n_pb`` Pb per edge (N: a cube's edges, for the faceted shape), with the facet cuts."""
+        edges = cls.pb_counts(_box_size(cls, n_pb, diameter_nm, corner_cut, edge_cut))
+        return cls(tuple(edges) if isinstance(edges, list) else (edges,) * 3, a, corner_cut, edge_cut)
+
     @property
     def kind(self) -> str:
         """Shape name: 'cuboid', or 'faceted' when any facet is cut."""
         return "faceted" if (self.corner_cut or self.edge_cut or self.cuts) else "cuboid"
 
     @property
-    def edges_nm(self) -> np.ndarray:
-        """Nominal edges N_i·a (nm), (3,)."""
-        return np.asarray(self.n_pb, float) * self.a
+    def box_counts(self) -> tuple[int, int, int]:
+        """Pb per edge along x, y, z."""
+        return self.n_pb
 
     @property
     def edge_nm(self) -> float:
         """Equivalent cube edge (nm): the geometric mean (NxNyNz)^(1/3)·a of the nominal edges."""
-        return float(np.prod(self.edges_nm) ** (1 / 3))
-
-    @property
-    def center(self) -> np.ndarray:
-        """Inversion centre of the box (nm)."""
-        return _box_center(np.array(self.n_pb), self.a)
-
-    @property
-    def width(self) -> np.ndarray:
-        """Bounding-box widths (nm) handed to pybinding's shape."""
-        return _box_width(np.array(self.n_pb), self.a)
+        return self.mean_edge_nm()
 
     def facets(self) -> tuple[np.ndarray, np.ndarray]:
         """All cuts as (normals (m, 3), depths (m,)) in units of a: corner, edge and further cuts."""
@@ -224,7 +286,7 @@ class OctahedraCuboid:
         """Pb sites (r: (3, n), nm) inside the faceted box."""
         u = (r - self.center[:, None]) / self.a
         normals, depths = self.facets()
-        return _in_box(u, np.array(self.n_pb)) & np.all(normals @ u <= depths[:, None] + _EPS, axis=0)
+        return self.in_box(r) & np.all(normals @ u <= depths[:, None] + _EPS, axis=0)
 
     def pb_offsets(self) -> np.ndarray:
         """(3, n) offsets u (units of a, from the centre) of the Pb sites of the shape."""
@@ -256,7 +318,7 @@ class OctahedraCuboid:
                                  f"of the cubic axes; got\n{R}")
         n_new = tuple(int(v) for v in np.abs(R) @ np.array(self.n_pb))
         cuts = tuple((tuple(int(c) for c in np.round(R @ np.array(n, float))), d) for n, d in self.cuts)
-        return OctahedraCuboid(n_new, self.a, self.corner_cut, self.edge_cut, cuts)
+        return type(self)(n_new, self.a, self.corner_cut, self.edge_cut, cuts)
 
     def expected_counts(self) -> dict[str, int]:
         """Pb and X numbers of the shape, enumerated from its own Pb sites: an X is in when one of its
@@ -267,7 +329,21 @@ class OctahedraCuboid:
         return {"Pb": int(keys.shape[0]), "X": int(np.unique(x_keys, axis=0).shape[0])}
 
 
-def octahedra_contains(shape: OctahedraCube | OctahedraSphere | OctahedraCuboid):
+@register_shape
+class OctahedraFaceted(OctahedraCuboid):
+    """A faceted cube or cuboid of complete octahedra (tight binding only): the box of
+    :class:`OctahedraCuboid` with ``corner_cut`` {111} and ``edge_cut`` {110} Pb layers removed."""
+
+    name: ClassVar[str] = "faceted"
+    summary: ClassVar[str] = "faceted (tb): a cube (N) or cuboid (Nx, Ny, Nz) with corner_cut / edge_cut facets"
+    models: ClassVar[tuple[str, ...]] = ("tb",)
+    pb_edges: ClassVar[tuple[int, ...]] = (1, 3)
+    has_facets: ClassVar[bool] = True
+    kp_method: ClassVar[str | None] = None
+    kp_sizes: ClassVar[int] = 1
+
+
+def octahedra_contains(shape: Shape):
     """The site predicate contains(x, y, z) for pybinding: Pb in the region, X next to an included Pb.
 
     Pb sites have integer coordinates in units of a; an X site has exactly one half-integer

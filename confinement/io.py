@@ -63,6 +63,8 @@ def _plain(obj: Any) -> Any:
         return obj.item()
     if isinstance(obj, Path):
         return str(obj)
+    if isinstance(obj, Mapping):                     # a typed record with a mapping view (NCResult)
+        return dict(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from confinement.doublets import band_edge_gfactors
 from confinement.errors import ParameterError
+from confinement.shapes import BoxGeometry
 from confinement.system import FiniteSystem, build_finite_system
 
 from .finite_difference import (
@@ -44,26 +45,25 @@ from .parameters import KaneParameters
 DEFAULT_GRID_NM = 0.25
 
 
-class _GridBox:
+class _GridBox(BoxGeometry):
     """What pybinding needs of a grid box with ``intervals`` (3 step counts) of spacing ``h`` (nm):
-    its centre (the default gauge origin), bounding box and interior points (hard walls). Subclasses
-    provide ``intervals`` and ``h``."""
+    the box geometry shared with the octahedra (:class:`confinement.shapes.BoxGeometry`: centre = the
+    default gauge origin, bounding box one step beyond each wall) and its interior points (hard
+    walls). Subclasses provide ``intervals`` and ``h``."""
 
     @property
-    def center(self) -> np.ndarray:
-        """Centre of the box (nm), the default gauge origin."""
-        return np.asarray(self.intervals, float) * self.h / 2
+    def box_counts(self) -> tuple[int, int, int]:
+        """Grid steps per edge along x, y, z."""
+        return self.intervals
 
     @property
-    def width(self) -> np.ndarray:
-        """Bounding-box widths (nm) handed to pybinding: the box and one step beyond each wall."""
-        return (np.asarray(self.intervals, float) + 2) * self.h
+    def box_step(self) -> float:
+        """Grid spacing (nm)."""
+        return self.h
 
     def contains(self, x, y, z) -> np.ndarray:
         """Interior grid points: 0 < x_a < L_a (the walls themselves carry ψ = 0 and are left out)."""
-        r = np.stack([np.asarray(x, float), np.asarray(y, float), np.asarray(z, float)])
-        edges = np.asarray(self.intervals, float)[:, None] * self.h
-        return np.all((r > self.h / 2) & (r < edges - self.h / 2), axis=0)
+        return self.in_box(np.stack([np.asarray(x, float), np.asarray(y, float), np.asarray(z, float)]))
 
 
 @dataclass(frozen=True)
@@ -155,14 +155,9 @@ class GridCuboid(_GridBox):
         return self.n_intervals
 
     @property
-    def edges_nm(self) -> np.ndarray:
-        """Edges n_a·h (nm), (3,)."""
-        return np.asarray(self.n_intervals, float) * self.h
-
-    @property
     def edge_nm(self) -> float:
-        """Equivalent cube edge (nm): the geometric mean of the edges."""
-        return float(np.prod(self.edges_nm) ** (1 / 3))
+        """Equivalent cube edge (nm): the geometric mean of the edges n_a·h."""
+        return self.mean_edge_nm()
 
     def coarse(self) -> GridCuboid:
         """The same box on the grid 2h (needs even step counts)."""

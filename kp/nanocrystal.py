@@ -2,9 +2,11 @@
 
 ``kp_nanocrystal(material, shape, edge_nm)`` solves the eight-band model of ``material`` (K22
 universal constants, remote masses fitted to N23 Table S2, :func:`kp.materials.material_parameters`)
-in a hard-wall sphere (diameter L, :mod:`kp.sphere`) or cube (edge L, :mod:`kp.cube`) and reports
+in a hard-wall shape of the registry (:mod:`confinement.shapes`, the ``kp`` ones): the sphere
+(diameter L, spectral radial basis, :mod:`kp.sphere`) or a grid box — cube of edge L or cuboid
+LX × LY × LZ (:mod:`kp.cube`) — and reports
 
-- E_e, E_h (eV from the bulk valence-band top), E_gap = E_e − E_h;
+- E_cb, E_vb (the band-edge doublets, eV from the bulk valence-band top), E_gap = E_cb − E_vb;
 - E_transition = E_gap + Coulomb shift (:mod:`kp.coulomb`; only if a dielectric constant is given);
 - g_e, g_h, g_X = g_e + g_h (J-convention, g0 of the parameter set), first order and at a finite field;
 - g_e_bulk_at_E, g_h_bulk_at_E: the bulk K22 closed forms (:func:`kp.bulk.bulk_kp`, same constants)
@@ -12,7 +14,9 @@ in a hard-wall sphere (diameter L, :mod:`kp.sphere`) or cube (edge L, :mod:`kp.c
 
 Cube g-factors are Richardson-extrapolated (default): the central-difference scheme is symmetric,
 so its error is a series in h², and g(h→0) ≈ [4 g(h) − g(2h)]/3 (the solve at 2h costs 1/8 of the
-one at h). The per-grid values are kept in ``grids``. Energies eV, lengths nm, fields T.
+one at h). The per-grid values are kept in ``grids``. The result is a
+:class:`confinement.nc_result.NCResult` (the same fields as tight binding). Energies eV, lengths nm,
+fields T.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ import time
 
 import numpy as np
 
-from confinement.coulomb import COULOMB_SPHERE, coulomb_shift, cube_coulomb_coefficient
-from confinement.errors import ParameterError, UnknownNameError
+from confinement.coulomb import coulomb_shift
+from confinement.errors import ParameterError
 from confinement.gfactor import GTensor
+from confinement.nc_result import NCResult
+from confinement.shapes import get_shape, shape_names
 from confinement.units import MU_B
 
 from .bulk import bulk_kp
@@ -33,7 +39,6 @@ from .materials import material_parameters
 from .parameters import KaneParameters
 from .sphere import DEFAULT_N_RADIAL, sphere_finite_field, sphere_gfactors
 
-SHAPES = ("sphere", "cube", "cuboid")
 #: Default number of grid steps per cube edge (h = L/16; with the 2h grid for the extrapolation).
 DEFAULT_CUBE_INTERVALS = 16
 
@@ -80,7 +85,7 @@ def _bulk_columns(params: KaneParameters, record: dict) -> None:
 
 def _sphere_record(params: KaneParameters, diameter: float, n_radial: int, finite_field_T: float | None) -> dict:
     r = sphere_gfactors(params, [diameter], n_radial=n_radial)
-    record = {"E_e": float(r["E_e"][0]), "E_h": float(r["E_h"][0]), "g_e": float(r["g_e"][0]),
+    record = {"E_cb": float(r["E_e"][0]), "E_vb": float(r["E_h"][0]), "g_e": float(r["g_e"][0]),
               "g_h": float(r["g_h"][0]), "n_radial": n_radial, "solver": "sphere-spectral",
               "g_e_anisotropy": float(r["anisotropy_e"][0]), "g_h_anisotropy": float(r["anisotropy_h"][0]),
               "channel_weights_e": r["w_e"][0].tolist(), "channel_weights_h": r["w_h"][0].tolist(),
@@ -102,7 +107,7 @@ _GRID_KEYS = ("grid_nm", "n_intervals", "n_orbitals", "E_cb", "E_vb", "g_e", "g_
 
 def _cube_record(params: KaneParameters, edge: float | tuple[float, float, float], grid_nm: float | None,
                  richardson: bool, finite_field_T: float | None, solver: str, field_axes: str = "z") -> dict:
-    """Cube (``edge`` a number) or cuboid (``edge`` three edges, nm) on grids h (and 2h)."""
+    """A grid box: cube (``edge`` one number) or cuboid (``edge`` three edges, nm) on grids h (and 2h)."""
     if np.ndim(edge):
         fine = GridCuboid.from_edges(edge, grid_nm, steps=DEFAULT_CUBE_INTERVALS, even=richardson)
         coarse = fine.coarse() if richardson else None
@@ -126,7 +131,7 @@ def _cube_record(params: KaneParameters, edge: float | tuple[float, float, float
     def extrapolate(key: str) -> float:
         return (4 * grids[0][key] - grids[1][key]) / 3 if richardson else grids[0][key]
 
-    record.update({"E_e": extrapolate("E_cb"), "E_h": extrapolate("E_vb"), "g_e": extrapolate("g_e"),
+    record.update({"E_cb": extrapolate("E_cb"), "E_vb": extrapolate("E_vb"), "g_e": extrapolate("g_e"),
                    "g_h": extrapolate("g_h")})
     if finite_field_T:
         # finite-field splitting on the fine grid, compared with that grid's first-order g
@@ -146,9 +151,9 @@ def kp_nanocrystal(material: str, shape: str, edge_nm: float | tuple[float, floa
                    epsilon: float | None = None, grid_nm: float | None = None, richardson: bool = True,
                    n_radial: int = DEFAULT_N_RADIAL, finite_field_T: float | None = 1.0, solver: str = "auto",
                    constants: str = "universal", params: KaneParameters | None = None,
-                   field_axes: str = "z") -> dict:
-    """Energies (eV) and J-convention g-factors of one k·p NC; ``edge_nm`` = cube edge or sphere
-    diameter, or the three edges (LX, LY, LZ) of a ``cuboid`` (nm).
+                   field_axes: str = "z") -> NCResult:
+    """Energies (eV) and J-convention g-factors of one k·p NC (:class:`~confinement.nc_result.NCResult`);
+    ``edge_nm`` = cube edge or sphere diameter, or the three edges (LX, LY, LZ) of a ``cuboid`` (nm).
 
     ``epsilon``: dielectric constant of the Coulomb correction of E_transition (None: no correction;
     cubes and spheres only). Cube and cuboid: ``grid_nm`` (default: shortest edge/16; a cuboid's
@@ -157,44 +162,44 @@ def kp_nanocrystal(material: str, shape: str, edge_nm: float | tuple[float, floa
     ``params`` overrides the material's parameter set (``material`` is then only a label).
     """
     start = time.perf_counter()
-    if shape not in SHAPES:
-        raise UnknownNameError("shape", shape, SHAPES)
-    if shape == "cuboid":
+    if shape not in shape_names("kp"):
+        get_shape(shape, model="kp")                     # names the problem: unknown, or not a k·p shape
+    kind = get_shape(shape)
+    if kind.kp_sizes == 3:
         edges = np.atleast_1d(np.asarray(edge_nm, dtype=object))
         if edges.size != 3:
-            raise ParameterError(f"a cuboid needs three edges LX,LY,LZ (nm), got {edge_nm!r}")
+            raise ParameterError(f"a {shape} needs three edges LX,LY,LZ (nm), got {edge_nm!r}")
         edge = tuple(validate_size(e) for e in edges)
-        if epsilon is not None:
-            raise ParameterError("the Coulomb correction (epsilon) is defined for cubes and spheres, not for a cuboid")
     else:
         edge = validate_size(edge_nm)
+    if epsilon is not None and kind.coulomb_coefficient() is None:
+        coulomb_shift(shape, 1.0, epsilon)               # refuses it, naming the shapes that have the correction
     if params is None:
         params = material_parameters(material, constants=constants)
-    if shape == "sphere":
+    if kind.kp_method == "spectral":
         if int(n_radial) < 2:
             raise ParameterError(f"the sphere needs at least 2 radial functions per channel, got {n_radial}")
         if field_axes != "z":
             raise ParameterError("the k·p sphere is isotropic by construction: its finite-field check is along z only")
         record = _sphere_record(params, edge, int(n_radial), finite_field_T)
-        coefficient = {"coulomb_coefficient": COULOMB_SPHERE, "coulomb_length": "R = edge_nm/2",
-                       "coulomb_source": "Brus (j0 envelopes), first order"}
     else:
         record = _cube_record(params, edge, grid_nm, richardson, finite_field_T, solver, field_axes)
-        coefficient = {"coulomb_coefficient": cube_coulomb_coefficient(), "coulomb_length": "L = edge_nm",
-                       "coulomb_source": "computed: L<1/|r_e - r_h|> of the sin-envelope ground states"}
-    size = float(np.prod(record["edges_nm"]) ** (1 / 3)) if shape == "cuboid" else edge
-    shift = coulomb_shift(shape, size, epsilon) if shape != "cuboid" else 0.0
+    c = kind.coulomb_coefficient()
+    coefficient = {"coulomb_coefficient": c, "coulomb_length": kind.coulomb_length if c is not None else None,
+                   "coulomb_source": kind.coulomb_source if c is not None else None}
+    size = float(np.prod(record["edges_nm"]) ** (1 / 3)) if kind.kp_sizes == 3 else edge
+    shift = coulomb_shift(shape, size, epsilon) if c is not None else 0.0
     record.update({"model": "kp", "material": material, "shape": shape, "edge_nm": size,
-                   "E_gap": record["E_e"] - record["E_h"], "coulomb_shift": shift, "epsilon": epsilon,
+                   "E_gap": record["E_cb"] - record["E_vb"], "coulomb_shift": shift, "epsilon": epsilon,
                    **coefficient})
     record["E_transition"] = record["E_gap"] + shift
     _bulk_columns(params, record)
     record.update({"params": params.as_dict(), "seconds": time.perf_counter() - start,
                    "units": {"energies": "eV from the bulk VBM", "lengths": "nm",
                              "g": f"J-convention, g0 = {params.g0}"}})
-    return record
+    return NCResult.from_record(record)
 
 
-def size_series(material: str, shape: str, sizes_nm, **options) -> list[dict]:
+def size_series(material: str, shape: str, sizes_nm, **options) -> list[NCResult]:
     """:func:`kp_nanocrystal` for each size (nm)."""
     return [kp_nanocrystal(material, shape, float(L), **options) for L in np.atleast_1d(sizes_nm)]

@@ -176,3 +176,22 @@ def test_nc_size_series_runs_through_the_sweep_runner(tmp_path, capsys):
     assert main(args) == 0
     capsys.readouterr()
     assert len(list((out / "points").glob("*.json"))) == 2
+
+
+def test_solver_choices_come_from_the_solver_registry(monkeypatch, capsys):
+    # Fails if the CLI or the run-config schema keeps its own solver list: a strategy registered
+    # through confinement.solvers reaches `landeg nc --solver` and `[run] solver`; an unknown name is
+    # refused by both, naming the registered ones.
+    from comparisons.cli.commands import build_parser
+    from comparisons.sweeps.sweep_config import RunSection
+    from confinement.solvers import registry
+
+    monkeypatch.setitem(registry.SOLVERS, "toy", registry.SOLVERS["dense"])
+    assert build_parser().parse_args(["nc", "--solver", "toy"]).solver == "toy"
+    assert RunSection(solver="toy").solver == "toy"
+    monkeypatch.delitem(registry.SOLVERS, "toy")
+    with pytest.raises(ValueError, match="unknown solver 'toy'; solvers: auto, dense, shift-invert"):
+        RunSection(solver="toy")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["nc", "--solver", "toy"])
+    assert "invalid choice: 'toy'" in capsys.readouterr().err

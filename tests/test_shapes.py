@@ -1,4 +1,4 @@
-"""Shapes beyond the cube (confinement/geometry.py) and the full g-tensor of their doublets.
+"""Shapes (confinement/shapes.py registry, confinement/geometry.py) and the full g-tensor of their doublets.
 
 Cuboids of complete octahedra and faceted cubes keep the subgroup of C4h = ⟨C4z, inversion⟩ read off
 their Pb sites (C4h, C2h, Ci, C1); the solver's symmetry blocks use it, and a finite field along x or
@@ -10,18 +10,25 @@ edge (TB), ≤ 3 nm boxes (k·p).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
 from comparisons.cli import main
+from comparisons.sweeps.sweep_config import KPModel, TBModel
+from confinement import shapes
+from confinement.coulomb import coulomb_shift
 from confinement.doublets import band_edge_gfactors, solver_hints
-from confinement.errors import ParameterError
+from confinement.errors import ParameterError, UnknownNameError
 from confinement.geometry import OctahedraCube, OctahedraCuboid
 from confinement.gfactor import GTensor
 from confinement.magnetic import hamiltonian_in_field
 from confinement.symmetry import SiteSymmetry, group_sector_bases, symmetry_sectors
 from kp.cube import GridCube, GridCuboid, cube_gfactors
 from kp.materials import material_parameters
+from kp.nanocrystal import kp_nanocrystal
 from tightbinding.bulk import bulk_tb
 from tightbinding.crystal import Crystal
 from tightbinding.nanocrystal import build_nanocrystal, make_shape, nanocrystal_gfactors
@@ -232,3 +239,101 @@ def test_kp_cuboid_is_the_cube_path_and_rotates_with_the_box():
         assert long_z[f"{key}_field_check"]["max_deviation"] < 1e-5
         np.testing.assert_allclose(long_x[f"{key}_tensor"], Z_TO_X @ np.array(long_z[f"{key}_tensor"]) @ Z_TO_X.T,
                                    atol=1e-8)
+
+
+# --- the shape registry (confinement.shapes): a new shape is one class --------------------------
+
+@dataclass(frozen=True)
+class _Octahedron(shapes.Shape):
+    """Test shape: Pb sites with |u_x| + |u_y| + |u_z| ≤ N (units of a) about a central Pb."""
+
+    name: ClassVar[str] = "octahedron"
+    summary: ClassVar[str] = "octahedron (test): Pb within N steps (1-norm) of a central Pb"
+    isotropic: ClassVar[bool] = True
+
+    n_pb: int
+    a: float
+
+    @classmethod
+    def from_size(cls, a, *, n_pb=None, diameter_nm=None, corner_cut=0, edge_cut=0):
+        cls.check_options(corner_cut=corner_cut, edge_cut=edge_cut)
+        return cls(cls.pb_counts(n_pb), a)
+
+    @property
+    def edge_nm(self) -> float:
+        return (2 * self.n_pb + 1) * self.a
+
+    @property
+    def center(self) -> np.ndarray:
+        return np.zeros(3)
+
+    @property
+    def width(self) -> np.ndarray:
+        return np.full(3, (2 * self.n_pb + 3) * self.a)
+
+    @property
+    def point_group(self) -> str:
+        return "C4h"
+
+    def contains_pb(self, r: np.ndarray) -> np.ndarray:
+        return np.abs(r / self.a).sum(axis=0) <= self.n_pb + 1e-6
+
+
+@pytest.fixture
+def octahedron(monkeypatch):
+    monkeypatch.setattr(shapes, "_REGISTRY", dict(shapes._REGISTRY))      # registered for this test only
+    return shapes.register_shape(_Octahedron)
+
+
+def test_a_registered_shape_reaches_the_builder_schema_and_cli(crystal, octahedron, capsys):
+    # Fails if any reader of shapes keeps its own list: one registered class must be buildable by the
+    # TB model, accepted by the sweep schema and by `landeg nc --shape`, and refused by k·p and the
+    # Coulomb model by name (it declares neither).
+    assert "octahedron" in shapes.shape_names("tb") and "octahedron" not in shapes.shape_names("kp")
+    system = build_nanocrystal(crystal, make_shape(crystal, "octahedron", n_pb=1))
+    assert system.counts()["Pb"] == 7 and system.point_group() == "C4h"
+    assert TBModel(id="o", kind="tb", shape="octahedron", n_pb=2).size_axis == "n_pb"
+    assert main(["nc", "--shape", "octahedron", "--n-pb", "1", "--no-finite-field", "--json"]) == 0
+    assert '"shape": "octahedron"' in capsys.readouterr().out
+    assert main(["nc", "--model", "kp", "--shape", "octahedron", "--edge-nm", "3"]) == 2
+    assert "octahedron is a tight-binding shape (complete octahedra); k·p has cube, sphere, cuboid" in \
+        capsys.readouterr().err
+    with pytest.raises(ParameterError, match="kp model does not build a octahedron"):
+        kp_nanocrystal("CsPbI3", "octahedron", 3.0)
+    with pytest.raises(ParameterError, match="defined for cube, sphere, not for a octahedron"):
+        coulomb_shift("octahedron", 3.0, 5.0)
+
+
+def test_registry_refuses_unknown_and_clashing_names(octahedron):
+    with pytest.raises(UnknownNameError, match="pyramid"):
+        shapes.get_shape("pyramid")
+    clash = type("Clash", (_Octahedron,), {"__doc__": "another class under a taken name"})
+    with pytest.raises(ParameterError, match="registered already"):
+        shapes.register_shape(clash)
+    with pytest.raises(ValueError, match="unknown tb shape 'pyramid'; shapes: cube, sphere, cuboid, faceted"):
+        TBModel(id="p", kind="tb", shape="pyramid", n_pb=2)
+    with pytest.raises(ValueError, match="a k·p cuboid has 3 edges; a run config's k·p models have one size"):
+        KPModel(id="k", kind="kp", shape="cuboid", edge_nm=3.0)
+
+
+@pytest.mark.parametrize("name, axis, axes, coefficient", [
+    ("cube", "n_pb", "z", 3.0478), ("sphere", "diameter_nm", "z", 1.786),
+    ("cuboid", "n_pb", "xyz", None), ("faceted", "n_pb", "xyz", None),
+])
+def test_builtin_shapes_declare_size_axis_field_axes_and_coulomb(name, axis, axes, coefficient):
+    kind = shapes.get_shape(name)
+    assert kind.size_axis() == axis and kind.default_field_axes() == axes
+    c = kind.coulomb_coefficient()
+    assert (c is None) if coefficient is None else c == pytest.approx(coefficient, abs=1e-4)
+
+
+def test_octahedra_and_grid_boxes_share_one_box_geometry(crystal):
+    # The cube of N Pb and the k·p cube of N steps: same centre rule relative to their sites, bounding
+    # boxes one spacing (octahedra) or one step beyond each wall (grid), nominal edges N·a and L.
+    cube, grid = OctahedraCube(4, crystal.a), GridCube(2.0, 8)
+    assert np.allclose(cube.center, 1.5 * crystal.a) and np.allclose(cube.width, 5 * crystal.a)
+    assert np.allclose(grid.center, 1.0) and np.allclose(grid.width, 2.5)
+    assert np.allclose(cube.edges_nm, 4 * crystal.a) and np.allclose(grid.edges_nm, 2.0)
+    steps = np.arange(9) * 0.25
+    interior = grid.contains(steps, np.full(9, 1.0), np.full(9, 1.0))
+    assert interior.tolist() == [False] + [True] * 7 + [False]              # the walls are left out

@@ -26,7 +26,8 @@ import scipy.sparse as sps
 
 from confinement.coulomb import coulomb_shift
 from confinement.errors import ParameterError
-from confinement.geometry import OctahedraCube, OctahedraCuboid, OctahedraSphere
+from confinement.nc_result import NCResult
+from confinement.shapes import Shape, get_shape, shape_names
 from confinement.symmetry import C4Z, spinful_rotation_block
 from confinement.system import FiniteSystem, build_finite_system
 
@@ -39,33 +40,15 @@ from .slater_koster import rotation_to
 DEFAULT_PASSIVATION_SHIFT = float("inf")
 
 
-#: Shapes of :func:`make_shape`.
-SHAPES = ("cube", "sphere", "cuboid", "faceted")
-
-
 def make_shape(crystal: Crystal, shape: str, *, n_pb: int | Sequence[int] | None = None,
-               diameter_nm: float | None = None, corner_cut: int = 0, edge_cut: int = 0):
-    """A cube (``n_pb`` Pb per edge), a sphere (``diameter_nm``), a cuboid (``n_pb`` = (Nx, Ny, Nz))
-    or a faceted cube/cuboid (``n_pb`` N or (Nx, Ny, Nz), with ``corner_cut`` {111} and ``edge_cut``
-    {110} Pb layers removed) of complete octahedra (:mod:`confinement.geometry`)."""
-    if shape not in SHAPES:
-        raise ParameterError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
-    if (corner_cut or edge_cut) and shape != "faceted":
-        raise ParameterError(f"corner_cut and edge_cut shape a 'faceted' NC, not a {shape}")
-    if shape == "sphere":
-        if diameter_nm is None:
-            raise ParameterError("a sphere needs diameter_nm")
-        return OctahedraSphere(float(diameter_nm), crystal.a)
-    if n_pb is None:
-        raise ParameterError(f"a {shape} needs n_pb (number of Pb per edge{'s Nx,Ny,Nz' if shape == 'cuboid' else ''})")
-    edges = tuple(n_pb) if isinstance(n_pb, (tuple, list, np.ndarray)) else None
-    if shape == "cube":
-        if edges is not None:
-            raise ParameterError(f"a cube has one edge (n_pb = N), got {n_pb!r}; use shape 'cuboid' for Nx,Ny,Nz")
-        return OctahedraCube(int(n_pb) if float(n_pb).is_integer() else n_pb, crystal.a)
-    if shape == "cuboid" and (edges is None or len(edges) != 3):
-        raise ParameterError(f"a cuboid needs three edges Nx,Ny,Nz (Pb per edge), got {n_pb!r}")
-    return OctahedraCuboid(edges if edges is not None else (n_pb,) * 3, crystal.a, corner_cut, edge_cut)
+               diameter_nm: float | None = None, corner_cut: int = 0, edge_cut: int = 0) -> Shape:
+    """The registered ``shape`` (:func:`confinement.shapes.shape_names`: a cube of ``n_pb`` Pb per
+    edge, a sphere of ``diameter_nm``, a cuboid of ``n_pb`` = (Nx, Ny, Nz), a faceted cube/cuboid with
+    ``corner_cut`` {111} and ``edge_cut`` {110} Pb layers removed, …) of complete octahedra of the crystal."""
+    if shape not in shape_names("tb"):
+        raise ParameterError(f"unknown shape {shape!r}; known: {', '.join(shape_names('tb'))}")
+    return get_shape(shape).from_size(crystal.a, n_pb=n_pb, diameter_nm=diameter_nm, corner_cut=corner_cut,
+                                      edge_cut=edge_cut)
 
 
 def site_blocks(crystal: Crystal, operator: np.ndarray) -> dict[str, np.ndarray]:
@@ -222,8 +205,9 @@ def _json_shift(shift: float) -> float | str:
 def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
                          passivation_shift: float = DEFAULT_PASSIVATION_SHIFT, solver: str = "auto",
                          finite_field_T: float | None = 1.0, tol: float = 1e-8, n_extra: int = 0,
-                         epsilon: float | None = None, field_axes: str = "z") -> dict:
-    """Band edges and g-factors of a tight-binding NC (JSON-ready record; eV, nm, J-convention).
+                         epsilon: float | None = None, field_axes: str = "z") -> NCResult:
+    """Band edges and g-factors of a tight-binding NC (:class:`~confinement.nc_result.NCResult`, the same
+    fields as k·p; eV, nm, J-convention).
 
     The in-gap reference energy is the bulk mid-gap (E_vbm + Eg/2 at R): confinement moves both
     band edges away from it, so the NC gap always contains it. ``epsilon``: dielectric constant
@@ -238,9 +222,8 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
 
     from .bulk import bulk_tb
 
-    if epsilon is not None and shape.kind not in ("cube", "sphere"):
-        raise ParameterError(f"the Coulomb correction (epsilon) is defined for cubes and spheres, "
-                             f"not for a {shape.kind}")
+    if epsilon is not None:
+        coulomb_shift(shape.kind, shape.edge_nm, epsilon)    # refuses a shape without the correction, by name
     start = time.perf_counter()
     bulk = bulk_tb(crystal)
     sigma = bulk.E_vbm + bulk.Eg / 2
@@ -262,4 +245,4 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
         "build_seconds": build_seconds, "seconds": time.perf_counter() - start,
         "units": {"energies": "eV", "lengths": "nm", "g": "J-convention, g0 = 2.00231930436"},
     })
-    return record
+    return NCResult.from_record(record)

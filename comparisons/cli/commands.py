@@ -22,6 +22,8 @@ from pathlib import Path
 
 from confinement.errors import LandegError, ParameterError
 from confinement.io import to_json
+from confinement.shapes import get_shape, shape_names
+from confinement.solvers import solver_names
 
 _UNITS = {"Eg": "eV", "Eg_M": "eV", "Delta": "eV", "Ep": "eV", "m_e": "m0", "m_h": "m0", "edge_nm": "nm",
           "E_vb": "eV", "E_cb": "eV", "E_gap": "eV", "E_transition": "eV", "seconds": "s",
@@ -294,16 +296,18 @@ def _nc(args: argparse.Namespace) -> int:
     if args.model == "kp":
         return _nc_kp(args)
     crystal = Crystal(load_tb_parameters(args.params), shells=_shells(args.shells))
-    if args.shape in ("cuboid", "faceted"):
+    kind = get_shape(args.shape, model="tb")
+    if 3 in kind.pb_edges:
         return _nc_box(args, crystal)
     if args.corner_cut or args.edge_cut:
-        raise ParameterError(f"--corner-cut and --edge-cut facet a --shape faceted NC, not a {args.shape}")
+        faceted = "|".join(n for n in shape_names("tb") if get_shape(n).has_facets)
+        raise ParameterError(f"--corner-cut and --edge-cut facet a --shape {faceted} NC, not a {args.shape}")
     sizes = _int_list(args.n_pb) if args.n_pb else None
     if sizes and len(sizes) > 1:
-        from ..sweeps.size_series import run_tb_size_series
+        from ..sweeps.size_series import SERIES_SHAPE, run_tb_size_series
 
-        if args.shape != "cube":
-            raise ParameterError("a size series (several --n-pb values) is defined for cubes")
+        if args.shape != SERIES_SHAPE:
+            raise ParameterError(f"a size series (several --n-pb values) is defined for the {SERIES_SHAPE}")
         if args.extra_states:
             raise ParameterError("--extra-states applies to one nanocrystal, not to a size series")
         out = Path(args.out or f"results/nc_series_{crystal.params.name}")
@@ -321,16 +325,18 @@ def _nc_box(args: argparse.Namespace, crystal) -> int:
     """`landeg nc --shape cuboid|faceted`: one box of --n-pb Nx,Ny,Nz (faceted: also N) Pb per edge."""
     from tightbinding.nanocrystal import make_shape
 
+    kind = get_shape(args.shape)
     if not args.n_pb:
         raise ParameterError(f"--shape {args.shape} needs --n-pb Nx,Ny,Nz (Pb per edge"
-                             f"{'; N for a faceted cube' if args.shape == 'faceted' else ''})")
+                             f"{'; N for a cube of its kind' if 1 in kind.pb_edges else ''})")
     if ":" in args.n_pb:
         raise ParameterError(f"--shape {args.shape} takes one box --n-pb Nx,Ny,Nz, not a size series {args.n_pb!r}")
     edges = _int_list(args.n_pb)
-    if len(edges) not in ((1, 3) if args.shape == "faceted" else (3,)):
+    if len(edges) not in kind.pb_edges:
         raise ParameterError(f"--shape {args.shape} needs three edges --n-pb Nx,Ny,Nz (Pb per edge), got {args.n_pb!r}")
-    if args.shape == "cuboid" and (args.corner_cut or args.edge_cut):
-        raise ParameterError("--corner-cut and --edge-cut facet a --shape faceted NC, not a cuboid")
+    if not kind.has_facets and (args.corner_cut or args.edge_cut):
+        faceted = "|".join(n for n in shape_names("tb") if get_shape(n).has_facets)
+        raise ParameterError(f"--corner-cut and --edge-cut facet a --shape {faceted} NC, not a {args.shape}")
     shape = make_shape(crystal, args.shape, n_pb=tuple(edges) if len(edges) == 3 else edges[0],
                        corner_cut=args.corner_cut, edge_cut=args.edge_cut)
     return _nc_one(args, crystal, shape)
@@ -340,7 +346,7 @@ def _nc_one(args: argparse.Namespace, crystal, shape) -> int:
     """Solve one tight-binding NC and print its record (the g-tensors in principal form)."""
     from tightbinding.nanocrystal import nanocrystal_gfactors
 
-    axes = args.field_axes or ("z" if args.shape in ("cube", "sphere") else "xyz")
+    axes = args.field_axes or get_shape(args.shape).default_field_axes()
     record = nanocrystal_gfactors(crystal, shape, passivation=not args.no_passivation,
                                   passivation_shift=args.passivation_shift, solver=args.solver,
                                   finite_field_T=None if args.no_finite_field else args.field,
@@ -349,7 +355,7 @@ def _nc_one(args: argparse.Namespace, crystal, shape) -> int:
             "surface_weight_vb", "seconds"] \
         + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else []) \
         + (["levels_below", "levels_above"] if args.extra_states else [])
-    title = (f"{args.shape} nanocrystal {shape.n_pb if args.shape != 'sphere' else ''}, {crystal.params.name}, "
+    title = (f"{args.shape} nanocrystal {getattr(shape, 'n_pb', '')}, {crystal.params.name}, "
              f"group {record['point_group']}, solver {record['solver']}")
     _print_record(record, keys, title, args.json)
     if not args.json:
@@ -396,12 +402,14 @@ def _refuse_options_of_the_other_model(args: argparse.Namespace) -> None:
 def _nc_kp(args: argparse.Namespace) -> int:
     from kp.nanocrystal import kp_nanocrystal
 
-    if args.shape == "faceted":
-        raise ParameterError("--shape faceted is a tight-binding shape (complete octahedra); k·p has cube, cuboid, "
-                             "sphere")
-    if args.shape == "cuboid":
+    kind = get_shape(args.shape)
+    if "kp" not in kind.models:
+        raise ParameterError(f"--shape {args.shape} is a tight-binding shape (complete octahedra); k·p has "
+                             f"{', '.join(shape_names('kp'))}")
+    if kind.kp_sizes == 3:
         if args.edges_nm is None or args.edge_nm is not None:
-            raise ParameterError("landeg nc --model kp --shape cuboid needs --edges-nm LX,LY,LZ (nm), not --edge-nm")
+            raise ParameterError(f"landeg nc --model kp --shape {args.shape} needs --edges-nm LX,LY,LZ (nm), "
+                                 "not --edge-nm")
         size = _float_list(args.edges_nm, "--edges-nm", 3)
     elif args.edge_nm is None or args.edges_nm is not None:
         raise ParameterError("landeg nc --model kp needs --edge-nm L (cube edge or sphere diameter, nm); "
@@ -411,13 +419,14 @@ def _nc_kp(args: argparse.Namespace) -> int:
     record = kp_nanocrystal(args.material, args.shape, size, epsilon=args.epsilon, grid_nm=args.grid_nm,
                             n_radial=args.n_radial, solver=args.solver,
                             finite_field_T=None if args.no_finite_field else args.field,
-                            field_axes=args.field_axes or ("xyz" if args.shape == "cuboid" else "z"))
+                            field_axes=args.field_axes or kind.default_field_axes())
     keys = ["edge_nm", "E_gap", "E_transition", "g_e", "g_h", "g_X", "g_e_bulk_at_E", "g_h_bulk_at_E",
             "delta_g_e", "delta_g_h", "seconds"] + (["g_e_finite_field", "g_h_finite_field"]
                                                      if "g_e_finite_field" in record else [])
-    grid = f"h = {record['grid_nm']:.4g} nm" if args.shape != "sphere" else f"N = {record['n_radial']} radial"
+    on_grid = kind.kp_method == "grid"
+    grid = f"h = {record['grid_nm']:.4g} nm" if on_grid else f"N = {record['n_radial']} radial"
     _print_record(record, keys, f"k·p {args.shape} nanocrystal, {args.material}, {grid}", args.json)
-    if not args.json and args.shape != "sphere":
+    if not args.json and on_grid:
         _print_principal(record)
     for warning in record.get("warnings", []):
         print(f"landeg nc: warning: {warning}", file=sys.stderr)
@@ -495,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     nc.add_argument("--epsilon", type=float, metavar="EPS",
                     help="dielectric constant of the e–h Coulomb correction of E_transition (default: none)")
     _tb_model_arguments(nc)
-    nc.add_argument("--shape", choices=["cube", "sphere", "cuboid", "faceted"], default="cube",
+    nc.add_argument("--shape", choices=shape_names(), default="cube",
                     help="NC shape (default: cube); cuboid: --n-pb Nx,Ny,Nz (tb) or --edges-nm LX,LY,LZ (kp); "
                          "faceted (tb): a cube or cuboid with --corner-cut/--edge-cut")
     nc.add_argument("--n-pb", metavar="N", help="tb cube: Pb atoms per edge (edge ≈ N·a); a list 'N1:N2' or "
@@ -519,9 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
     nc.add_argument("--extra-states", type=int, default=0, metavar="K",
                     help="tb: also converge K states beyond the band-edge doublet and the next state on each side "
                          "(printed as levels_below/levels_above, eV, nearest the gap first; default: 0)")
-    nc.add_argument("--solver", default="auto", choices=["auto", "dense", "shift-invert", "arpack", "filtered", "gpu"],
-                    help="eigen-solver strategy: auto, dense, shift-invert, arpack, filtered, gpu "
-                         "(default: auto; docs/nc.md)")
+    nc.add_argument("--solver", default="auto", choices=solver_names(),
+                    help=f"eigen-solver strategy: {', '.join(solver_names())} (default: auto; docs/nc.md)")
     nc.add_argument("--field", type=float, default=1.0, metavar="T",
                     help="field of the finite-field check in T (default: 1)")
     nc.add_argument("--no-finite-field", action="store_true", help="skip the finite-field check")

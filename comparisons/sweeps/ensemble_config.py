@@ -23,8 +23,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from confinement.solvers import solver_names
+
 from .config import OutputSection, Range, Strict
-from .sweep_config import box_edges
+from .sweep_config import box_edges, registered_solver
 
 #: Forms of the shape terms in energy (:class:`comparisons.sweeps.ensemble.ShapeModel`): ``vanishing``
 #: (polynomial in x = E − Eg without constant term: the shape effect dies out in the bulk limit),
@@ -41,9 +43,14 @@ class EnsembleModel(Strict):
     passivation: bool = Field(default=True, description="passivate dangling bonds")
     passivation_shift: float | Literal["inf"] = Field(default="inf", description="shift of dangling orbitals "
                                                       "(eV); 'inf' decouples them exactly")
-    solver: str = Field(default="auto", description="NC eigen-solver: auto, dense, shift-invert, filtered, gpu")
+    solver: str = Field(default="auto", description=f"NC eigen-solver: {', '.join(solver_names())}")
     tol: float = Field(default=1e-8, gt=0, le=1e-4, description="residual tolerance ‖Hv − Ev‖ (eV)")
     workers: int = Field(default=1, ge=1, description="local worker processes for the training NCs")
+
+    @field_validator("solver")
+    @classmethod
+    def _registered_solver(cls, solver: str) -> str:
+        return registered_solver(solver)
 
 
 class FacetSpec(Strict):

@@ -23,6 +23,9 @@ from .run_dir import RESULTS_FILE
 from .runner import run_sweep
 from .sweep_config import CompareSection, RunConfig, RunSection, TBModel
 
+#: The shape of a size series: cubes of N Pb per edge (the series sweeps N).
+SERIES_SHAPE = "cube"
+
 
 def size_series_config(params: str, n_values: Sequence[int], out_dir: str | Path, *, model_id: str = "etb",
                        shells: Sequence[str] | None = None, passivation: bool = True,
@@ -31,7 +34,7 @@ def size_series_config(params: str, n_values: Sequence[int], out_dir: str | Path
                        compare: bool = True) -> RunConfig:
     """The run config of one cube-size series of the parameter set ``params`` (name or path)."""
     model = TBModel(id=model_id, kind="tb", params=str(params), shells=list(shells) if shells else None,
-                    shape="cube", passivation=passivation,
+                    shape=SERIES_SHAPE, passivation=passivation,
                     passivation_shift="inf" if np.isinf(passivation_shift) else float(passivation_shift),
                     finite_field_T=finite_field_T or 0.0, epsilon=epsilon, sweep={"n_pb": [int(n) for n in n_values]})
     return RunConfig(run=RunSection(solver=solver), models=[model], compare=CompareSection(enabled=compare),

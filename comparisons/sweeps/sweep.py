@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from confinement.errors import ConfigError, LandegError
+from confinement.nc_result import TABLE_COLUMNS, NCResult
+from confinement.shapes import get_shape
 
 from .config import Range
 from .sweep_config import SIZE_AXES, KPModel, RunConfig, TBModel, box_edges
@@ -215,7 +215,7 @@ def _tb_inputs(model: TBModel, base: dict, coords: dict[str, Any], config: RunCo
             raise ConfigError(f"sweep.{exc}") from None
     elif float(size) <= 0:
         raise ConfigError(f"sweep.{size_axis}: sizes must be positive, got {size}")
-    facets = {"corner_cut": model.corner_cut, "edge_cut": model.edge_cut} if model.shape == "faceted" else {}
+    facets = {"corner_cut": model.corner_cut, "edge_cut": model.edge_cut} if get_shape(model.shape).has_facets else {}
     return {"kind": "tb", "params_file": str(params_source(set_name)), "params_sha256": base["sets"][set_name].sha256,
             "overrides": updates, "values": params.values(), "shells": list(model.shells) if model.shells else None,
             "shape": model.shape, size_axis: size if size_axis == "n_pb" else float(size), **facets,
@@ -290,15 +290,16 @@ def refitted_set(refit_config: str | Path, cache_dir: str | Path | None, *, dry_
 # evaluation (runs on workers)
 
 def evaluate_point(point: Point) -> dict[str, Any]:
-    """The result record of one point (JSON-ready; energies eV, sizes nm, g J-convention)."""
+    """The result record of one point: the model's :class:`~confinement.nc_result.NCResult` as its
+    JSON-ready record plus the point (energies eV, sizes nm, g J-convention)."""
     inputs = point.inputs
-    record = _evaluate_kp(inputs) if point.kind == "kp" else _evaluate_tb(inputs)
+    record = (_evaluate_kp(inputs) if point.kind == "kp" else _evaluate_tb(inputs)).as_record()
     record["point"] = {"model_id": point.model_id, "label": point.label, "coords": point.coords, "key": point.key}
     record["label"] = point.label
     return record
 
 
-def _evaluate_kp(inputs: dict[str, Any]) -> dict[str, Any]:
+def _evaluate_kp(inputs: dict[str, Any]) -> NCResult:
     from kp.nanocrystal import kp_nanocrystal
     from kp.parameters import KaneParameters
 
@@ -308,7 +309,7 @@ def _evaluate_kp(inputs: dict[str, Any]) -> dict[str, Any]:
                           finite_field_T=inputs["finite_field_T"], solver=inputs["solver"], params=params)
 
 
-def _evaluate_tb(inputs: dict[str, Any]) -> dict[str, Any]:
+def _evaluate_tb(inputs: dict[str, Any]) -> NCResult:
     from tightbinding.crystal import Crystal
     from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
     from tightbinding.parameters import load_tb_parameters
@@ -329,20 +330,16 @@ def _evaluate_tb(inputs: dict[str, Any]) -> dict[str, Any]:
                                 epsilon=inputs["epsilon"])
 
 
-#: Columns of the tidy results table (after the point's own coordinates).
-RESULT_COLUMNS = ("model", "label", "model_id", "shape", "edge_nm", "E_vb", "E_cb", "E_gap", "E_transition",
-                  "g_e", "g_h", "g_X", "g_e_finite_field", "g_h_finite_field", "g_e_bulk_at_E", "g_h_bulk_at_E",
-                  "surface_weight_cb", "surface_weight_vb", "solver", "seconds", "key")
+#: Columns of the tidy results table: the NC result's (confinement.nc_result.TABLE_COLUMNS) with the
+#: point's label and model id after ``model`` and its key last (the columns of every run directory).
+RESULT_COLUMNS = (TABLE_COLUMNS[0], "label", "model_id", *TABLE_COLUMNS[1:], "key")
 
 
 def result_row(point: Point, record: dict[str, Any]) -> dict[str, Any]:
-    """One row of the tidy table: coordinates, energies, g-factors, diagnostics, timing."""
-    row = {"model": record.get("model", point.kind), "label": point.label, "model_id": point.model_id,
-           "shape": record.get("shape"), "key": point.key}
-    for column in RESULT_COLUMNS:
-        if column not in row:
-            value = record.get(column)
-            row[column] = value if value is not None else np.nan
-    if record.get("E_vb") is None and "E_h" in record:
-        row["E_vb"], row["E_cb"] = record["E_h"], record["E_e"]
+    """One row of the tidy table from a point's record (a cached one may predate the typed record):
+    coordinates, energies, g-factors, diagnostics, timing."""
+    cells = NCResult.from_record({"model": point.kind, **record}).table_row()
+    row = {"model": cells["model"], "label": point.label, "model_id": point.model_id, "shape": cells["shape"],
+           "key": point.key}                                       # the column order of every results.csv
+    row.update({column: cells[column] for column in RESULT_COLUMNS if column not in row})
     return row

@@ -22,6 +22,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from confinement.errors import LandegError
+from confinement.shapes import get_shape, shape_names
+from confinement.solvers import solver_names
+
 from ..experiment.measured import DEFAULT_POPULATION
 from .config import OutputSection, Range, Strict
 
@@ -72,8 +76,9 @@ class KPModel(SweepModel):
     kind: Literal["kp"] = Field(description="'kp': eight-band k·p with infinite barriers")
     material: str = Field(default="CsPbI3", description="material row (gap, masses) of `landeg params`")
     constants: str = Field(default="universal", description="k·p constant set (Δ, P, Δg) of `landeg params`")
-    shape: Literal["sphere", "cube"] = Field(default="sphere", description="sphere (spectral radial basis) or "
-                                             "cube (finite differences)")
+    shape: str = Field(default="sphere", description="a k·p shape of one size edge_nm: "
+                       + ", ".join(n for n in shape_names("kp") if get_shape(n).kp_sizes == 1)
+                       + " (sphere: spectral radial basis; cube: finite differences)")
     edge_nm: float | None = Field(default=None, gt=0, description="cube edge or sphere diameter (nm), "
                                   "unless swept")
     epsilon: float | None = Field(default=None, ge=1.0, description="dielectric constant of the e–h Coulomb "
@@ -81,6 +86,11 @@ class KPModel(SweepModel):
     n_radial: int = Field(default=30, ge=2, description="sphere: radial functions per channel")
     grid_nm: float | None = Field(default=None, gt=0, description="cube: grid spacing (nm); default edge/16")
     richardson: bool = Field(default=True, description="cube: extrapolate from grids h and 2h")
+
+    @field_validator("shape")
+    @classmethod
+    def _registered_shape(cls, shape: str) -> str:
+        return registered_shape(shape, "kp")
 
 
 class SecondNeighbourSection(Strict):
@@ -109,9 +119,8 @@ class TBModel(SweepModel):
                                      "['Pb-X']; default: all of the set")
     refit: str | None = Field(default=None, description="refit config run first (cached); its set replaces "
                               "params")
-    shape: Literal["cube", "sphere", "cuboid", "faceted"] = Field(
-        default="cube", description="cube of complete octahedra, sphere, cuboid (Nx, Ny, Nz Pb per edge) or faceted "
-        "(a cube or cuboid with corner_cut / edge_cut)")
+    shape: str = Field(default="cube", description="a registered shape (confinement.shapes) — "
+                       + "; ".join(get_shape(n).summary for n in shape_names("tb")))
     n_pb: int | list[int] | None = Field(default=None, description="cube: Pb per edge (edge = n_pb·a); cuboid: "
                                          "[Nx, Ny, Nz]; faceted: N or [Nx, Ny, Nz]; unless swept")
     corner_cut: int = Field(default=0, ge=0, description="faceted: Pb layers removed at every corner ({111} facets)")
@@ -128,12 +137,18 @@ class TBModel(SweepModel):
     @property
     def size_axis(self) -> str:
         """The axis that sizes this shape: ``n_pb`` (cube, cuboid, faceted) or ``diameter_nm`` (sphere)."""
-        return "diameter_nm" if self.shape == "sphere" else "n_pb"
+        return get_shape(self.shape).size_axis()
+
+    @field_validator("shape")
+    @classmethod
+    def _registered_shape(cls, shape: str) -> str:
+        return registered_shape(shape, "tb")
 
     @model_validator(mode="after")
     def _shape_fields(self) -> TBModel:
-        if (self.corner_cut or self.edge_cut) and self.shape != "faceted":
-            raise ValueError(f"corner_cut and edge_cut belong to shape = 'faceted', not to a {self.shape}")
+        if (self.corner_cut or self.edge_cut) and not get_shape(self.shape).has_facets:
+            faceted = ", ".join(repr(n) for n in shape_names("tb") if get_shape(n).has_facets)
+            raise ValueError(f"corner_cut and edge_cut belong to shape = {faceted}, not to a {self.shape}")
         if self.n_pb is not None:
             box_edges(self.n_pb, self.shape)
         return self
@@ -146,21 +161,33 @@ class TBModel(SweepModel):
         return value
 
 
+def registered_shape(shape: str, model: str) -> str:
+    """``shape`` if the registry (:mod:`confinement.shapes`) has it for ``model`` and the schema can size
+    it, else ValueError naming the shapes there are."""
+    names = [n for n in shape_names(model) if model == "tb" or get_shape(n).kp_sizes == 1]
+    if shape in shape_names(model) and shape not in names:
+        raise ValueError(f"a k·p {shape} has {get_shape(shape).kp_sizes} edges; a run config's k·p models have one "
+                         f"size edge_nm: {', '.join(names)}")
+    if shape not in names:
+        raise ValueError(f"unknown {model} shape {shape!r}; shapes: {', '.join(names)}")
+    return shape
+
+
+def registered_solver(solver: str) -> str:
+    """``solver`` if the solver registry (:func:`confinement.solvers.solver_names`) has it, else
+    ValueError naming the strategies there are."""
+    if solver not in solver_names():
+        raise ValueError(f"unknown solver {solver!r}; solvers: {', '.join(solver_names())}")
+    return solver
+
+
 def box_edges(value: int | str | list, shape: str) -> int | list[int]:
     """The ``n_pb`` of a TB shape as validated data: an integer ≥ 1 (cube; faceted cube) or three
     (cuboid; faceted box) given as a list or a "Nx,Ny,Nz" string; ValueError naming the problem."""
-    items = value.split(",") if isinstance(value, str) else (value if isinstance(value, list) else [value])
     try:
-        numbers = [float(v) for v in items]
-    except (TypeError, ValueError):
-        numbers = [float("nan")]
-    if not all(n.is_integer() and n >= 1 for n in numbers):
-        raise ValueError(f"n_pb: Pb per edge must be an integer ≥ 1, got {value!r}")
-    counts = {"cube": (1,), "cuboid": (3,), "faceted": (1, 3)}.get(shape, (1,))
-    if len(numbers) not in counts:
-        need = "three edges Nx,Ny,Nz" if counts == (3,) else ("N or three edges Nx,Ny,Nz" if 3 in counts else "one N")
-        raise ValueError(f"n_pb: a {shape} needs {need} (Pb per edge), got {value!r}")
-    return int(numbers[0]) if len(numbers) == 1 else [int(n) for n in numbers]
+        return get_shape(shape).pb_counts(value)
+    except LandegError as exc:
+        raise ValueError(str(exc)) from None
 
 
 ModelSpec = Annotated[KPModel | TBModel, Field(discriminator="kind")]
@@ -173,9 +200,13 @@ class RunSection(Strict):
 
     workers: int = Field(default=1, ge=1, description="local worker processes (1: in this process)")
     scheduler: str | None = Field(default=None, description="Dask distributed scheduler address; unset: local")
-    solver: str = Field(default="auto", description="NC eigen-solver: auto, dense, shift-invert, arpack, "
-                        "filtered, gpu")
+    solver: str = Field(default="auto", description=f"NC eigen-solver: {', '.join(solver_names())}")
     tol: float = Field(default=1e-8, gt=0, le=1e-4, description="residual tolerance ‖Hv − Ev‖ (eV)")
+
+    @field_validator("solver")
+    @classmethod
+    def _registered_solver(cls, solver: str) -> str:
+        return registered_solver(solver)
 
 
 class CompareSection(Strict):
