@@ -97,7 +97,7 @@ def finite_field_g(system: FiniteSystem, sigma: float, side: str, **options) -> 
 def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "auto", tol: float = 1e-8,
                        finite_field_T: float | None = 1.0, gauge_origin: np.ndarray | None = None,
                        n_extra: int = 0, surface_threshold: float = 0.5, half_gap: float | None = None,
-                       field_axes: str = "z") -> dict:
+                       field_axes: str = "z", guess=None) -> dict:
     """Band edges and g-factors of a finite system around the in-gap reference ``sigma`` (eV).
 
     Returns a JSON-ready record: energies (eV), first-order g tensors, their principal values and
@@ -107,7 +107,9 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
     compared with the first-order tensor along it in ``g_e_field_check``/``g_h_field_check``;
     ``g_e_finite_field`` is the value along the last axis given), surface weights, residuals,
     solver and timing. A band-edge doublet with surface weight above ``surface_threshold`` is
-    reported in ``warnings``, never dropped.
+    reported in ``warnings``, never dropped. ``guess``: a warm start for the zero-field solve
+    (``BandEdgeStates.warm_start`` of a neighbouring system of the same size; the filtered solver
+    uses it, the certificate is the same).
     """
     import time
 
@@ -117,8 +119,10 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
         raise ParameterError(f"field_axes must name distinct axes of 'xyz' (e.g. 'z' or 'xyz'), got {field_axes!r}")
     start = time.perf_counter()
     n = 3 + n_extra
-    states = solve_band_edges(system.hamiltonian, sigma, n, n, solver=solver, tol=tol,
-                              **solver_hints(system, half_gap))
+    hints = solver_hints(system, half_gap)
+    if guess is not None:
+        hints["guess"] = guess
+    states = solve_band_edges(system.hamiltonian, sigma, n, n, solver=solver, tol=tol, **hints)
     for side, e in (("valence", states.below), ("conduction", states.above)):
         if abs(e[0] - e[1]) > 1e-6:
             raise PhysicsCheckError(f"{side}-band edge is not degenerate: {e[:2]} eV (Kramers pair expected)")

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -17,7 +17,11 @@ from ..errors import ConvergenceError, ParameterError
 from .common import check_hermitian, orthonormalise_degenerate, residual_norms
 from .registry import choose_solver, get_solver
 
-__all__ = ["BandEdgeStates", "observe_solves", "solve_band_edges"]
+__all__ = ["BandEdgeStates", "observe_solves", "solve_band_edges", "SUBSPACE_KEY"]
+
+#: Key under which a strategy may return its final subspace (a warm start, not JSON) in its info;
+#: the front end moves it to :attr:`BandEdgeStates.subspace`.
+SUBSPACE_KEY = "_subspace"
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,9 @@ class BandEdgeStates:
     """States below (descending from the gap) and above (ascending) the reference energy.
 
     ``below``/``above``: energies (k,) eV; ``vectors_below``/``vectors_above``: (n, k);
-    residuals (k,) in eV; ``solver`` name; ``seconds`` wall time; ``info`` solver details.
+    residuals (k,) in eV; ``solver`` name; ``seconds`` wall time; ``info`` solver details (JSON-ready);
+    ``subspace``: the strategy's final subspace where it keeps one (filtered: a
+    :class:`confinement.solvers.filtered.Subspace`), else None.
     """
 
     below: np.ndarray
@@ -59,12 +65,18 @@ class BandEdgeStates:
     solver: str
     seconds: float
     info: dict = field(default_factory=dict)
+    subspace: object | None = None
 
     @property
     def vectors(self) -> np.ndarray:
-        """All returned vectors (n, k_below + k_above), below first: a warm-start guess
-        (``solve_band_edges(..., guess=states.vectors)``)."""
+        """All returned vectors (n, k_below + k_above), below first."""
         return np.hstack([self.vectors_below, self.vectors_above])
+
+    @property
+    def warm_start(self):
+        """What the next solve of a neighbouring system of the same size starts from
+        (``solve_band_edges(..., guess=states.warm_start)``): the subspace, else the vectors."""
+        return self.subspace if self.subspace is not None else self.vectors
 
 
 def solve_band_edges(h, sigma: float, n_below: int = 2, n_above: int = 2, *, solver: str = "auto",
@@ -85,8 +97,10 @@ def solve_band_edges(h, sigma: float, n_below: int = 2, n_above: int = 2, *, sol
     start = time.perf_counter()
     energies, vectors, info = strategy(h, sigma, n_below, n_above, tol=tol, **hints)
     seconds = time.perf_counter() - start
+    subspace = info.pop(SUBSPACE_KEY, None)
     _notify("end", {"solver": name, "n": h.shape[0], "seconds": seconds})
-    return _certified(h, sigma, n_below, n_above, tol, name, energies, vectors, seconds, info)
+    states = _certified(h, sigma, n_below, n_above, tol, name, energies, vectors, seconds, info)
+    return replace(states, subspace=subspace)
 
 
 def _certified(h, sigma: float, n_below: int, n_above: int, tol: float, name: str, energies: np.ndarray,

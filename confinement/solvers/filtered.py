@@ -59,10 +59,11 @@ import scipy.sparse as sp
 from ..array_backend import ArrayBackend, get_backend
 from ..errors import ConvergenceError, ParameterError
 from ..symmetry import full_space_states, split_by_block, symmetry_sectors
+from .band_edges import SUBSPACE_KEY
 from .common import as_complex_csr, doublets_per_side, energy_levels, require_clean_gap, solver_threads, spectrum_bounds
 from .registry import register_solver
 
-__all__ = ["band_edge_states", "filtered_band_edges", "FilterOptions", "SolverInfo"]
+__all__ = ["band_edge_states", "filtered_band_edges", "FilterOptions", "SolverInfo", "Subspace"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,17 @@ class SolverInfo:
     backend: str = "cpu"
     threads: int = 1
     gap: float = 0.0
+    subspace: Subspace | None = None
+
+
+@dataclass(frozen=True)
+class Subspace:
+    """The final Ritz basis of a filtered solve, per symmetry block (key → (n_block, k) orthonormal
+    columns, the guard vectors included): a warm start for a solve of the same dimension ``n`` and
+    the same blocks (a neighbouring parameter set at the same size)."""
+
+    n: int
+    blocks: dict
 
 
 @dataclass(frozen=True)
@@ -95,8 +107,10 @@ class FilterOptions:
     kept beyond those needed; rho: target damping per outer iteration (sets the degree when growth is
     None); growth: per outer iteration the filter amplifies the state nearest sigma by ~growth over
     the cut (sets the degree; 1e5 was best across N = 6..10); tol_found: residual below which a level
-    counts as found (proves the last returned level complete); degree_max: cap of the degree (powers
-    of H) per iteration; max_iter: outer iterations before ConvergenceError; deg_tol: degeneracy
+    counts as found (proves the last returned level complete); lock: Ritz pairs with residual
+    ≤ lock·tol are locked (kept in the Rayleigh–Ritz space, no longer filtered; 0 disables);
+    degree_max: cap of the degree (powers of H) per iteration; max_iter: outer iterations before
+    ConvergenceError; deg_tol: degeneracy
     tolerance; first_window, first_rho, max_growth: the first filter; depth: filtered blocks per
     iteration; m_fixed: fixed half-degree (tests); min_gap_fraction: raise if the gap found is below
     this fraction of the guessed gap; seed; bounds: (Emin, Emax), default a 40-step Lanczos estimate;
@@ -109,6 +123,7 @@ class FilterOptions:
     rho: float = 1e-4
     growth: float | None = 1e5
     tol_found: float = 1e-6
+    lock: float = 0.1
     degree_max: int = 8000
     max_iter: int = 60
     deg_tol: float = 1e-6
@@ -180,6 +195,8 @@ class _Sector:
         self.ritz = self.res = self.dist = None
         self.a = None
         self.fresh = False
+        self.locked = 0
+        self.diag = None            # positions of A's diagonal in A.data (see _shifted)
 
     def _random(self, k):
         return self.rng.standard_normal((self.n, k)) + 1j * self.rng.standard_normal((self.n, k))
@@ -195,6 +212,26 @@ class _Sector:
         self.matvecs += X.shape[1]
         return self.A @ X
 
+    def _shifted(self, scale: complex, shift: complex) -> sp.csr_matrix:
+        """scale·A + shift·1 as a CSR matrix that shares A's index arrays (one new data array; A's
+        stored diagonal, completed once if some diagonal entries are not stored)."""
+        if self.diag is None:
+            A = self.A
+            if not A.has_canonical_format:          # one stored entry per position
+                A = A.copy()
+                A.sum_duplicates()
+            missing = np.flatnonzero(A.diagonal() == 0)
+            if missing.size:      # store explicit zeros on the diagonal (same matrix, fuller pattern)
+                A = (A + sp.csr_matrix((np.full(missing.size, 1e-300), (missing, missing)), shape=A.shape)).tocsr()
+                A.data[np.abs(A.data) == 1e-300] = 0.0
+                A.sort_indices()
+            self.A = A
+            rows = np.repeat(np.arange(self.n), np.diff(self.A.indptr))
+            self.diag = np.flatnonzero(self.A.indices == rows)
+        data = self.A.data * scale
+        data[self.diag] += shift
+        return sp.csr_matrix((data, self.A.indices, self.A.indptr), shape=self.A.shape)
+
     def filter(self, sigma, a, B, m):
         """p(H) V with p = T_m(l((H - sigma)^2)), l: [a^2, B] -> [-1, 1]; up to a phase per column.
 
@@ -205,15 +242,7 @@ class _Sector:
         e, c = 0.5 * (B - a * a), 0.5 * (B + a * a)
         f = np.sqrt(2.0 / e)
         rc = np.sqrt(2.0 * c / e)
-        n = self.n
-        As = ((self.A - sigma * sp.identity(n, format="csr")) * f).tocsr()
-        Ap = (As + rc * sp.identity(n, format="csr")).tocsr()
-        iAm = ((As - rc * sp.identity(n, format="csr")) * 1j).tocsr()
-        del As
-        for M_ in (Ap, iAm):
-            M_.sort_indices()
-            if M_.dtype != np.complex128:
-                M_.data = M_.data.astype(np.complex128)
+        Ap, iAm = self._shifted(f, rc - f * sigma), self._shifted(1j * f, -1j * (rc + f * sigma))
         dev = self.backend
         Ap, iAm = dev.sparse_to_device(Ap), dev.sparse_to_device(iAm)
         X = dev.to_device(self.V)
@@ -253,9 +282,10 @@ class _Sector:
                 self.V = np.ascontiguousarray(Q[:, :Y.shape[1]]) if self.kramers else np.ascontiguousarray(Q)
         return np.hstack(blocks), mj * depth
 
-    def rayleigh_ritz(self, Q, sigma, keep):
+    def rayleigh_ritz(self, Q, sigma, keep, lock_tol=0.0):
         """RR in H on span{Z_prev, Q} (Q orthonormal, orthogonal to Z_prev); keep the `keep` Ritz
-        pairs nearest sigma in the RMS sense ||(H - sigma) z||."""
+        pairs nearest sigma in the RMS sense ||(H - sigma) z||; pairs with residual ≤ lock_tol
+        (eV) are locked (not filtered again, see _next_block)."""
         HQ = self.matmul(Q)
         if self.Z is not None:
             Bs, HB = np.hstack([self.Z, Q]), np.hstack([self.HZ, HQ])
@@ -275,16 +305,29 @@ class _Sector:
         self.Z, self.HZ = Z[:, order], HZ[:, order]
         self.ritz, self.res, self.dist = th[order], res[order], dist[order]
         self.all_ritz = th                                    # for the bounds check
-        # next block: one vector per doublet
+        self.V = self._next_block(lock_tol)
+
+    def _next_block(self, lock_tol: float) -> np.ndarray:
+        """The vectors to filter next: one per doublet of the kept Ritz vectors, except those locked
+        (residual ≤ ``lock_tol`` eV: they stay in the Rayleigh–Ritz space through Z and cost no
+        filter work); random vectors fill up to the block size less the locked doublets."""
+        active = self.res > lock_tol
+        self.locked = int(np.sum(~active)) // self.per
+        Zu = self.Z[:, active]
+        target = max(self.b - self.locked, 1)
         if self.kramers:
-            K = self.Z.conj().T @ self.theta(self.Z)
-            C = _pick_one_per_doublet(K, self.b)
-            V = self.Z @ C
+            V = Zu @ _pick_one_per_doublet(Zu.conj().T @ self.theta(Zu), target)
         else:
-            V = self.Z[:, :self.b]
-        if V.shape[1] < self.b:
-            V = np.hstack([V, self._random(self.b - V.shape[1])])
-        self.V = V
+            V = Zu[:, :target]
+        if V.shape[1] < target:
+            V = np.hstack([V, self._random(target - V.shape[1])])
+        return V
+
+    def seed(self, X: np.ndarray) -> None:
+        """Start from the block vectors ``X`` (a warm-start guess, orthonormal columns): they take
+        the first columns of the first block, random vectors the rest."""
+        k = min(X.shape[1], self.b)
+        self.V = np.hstack([X[:, :k] * np.sqrt(2 * self.n), self._random(self.b - k)])
 
     def grow(self, extra):
         self.b += extra
@@ -339,7 +382,7 @@ class _FilteredRun:
             raise ParameterError("e_cbm_guess must exceed e_vbm_guess")
         self.tol_found = max(opts.tol_found, tol)
         self.parity, self.kramers, self.rotation = parity, kramers, rotation
-        self.hg_eff, self.one_sided = self.half_gap, 0
+        self.e_vbm_guess, self.e_cbm_guess = float(e_vbm_guess), float(e_cbm_guess)
         self.stagnant, self.last_radius = 0, 0.0
         self.result = None
 
@@ -362,6 +405,49 @@ class _FilteredRun:
         self.n_threads = solver_threads(len(self.sectors), opts.threads) if cpu else 1   # one GPU: one stream
         self.info.threads = self.n_threads
         self.info.times["setup"] = time.perf_counter() - t0
+
+    def seed_sectors(self, guess) -> bool:
+        """Warm start. A :class:`Subspace` of the same blocks seeds every block with its previous
+        Ritz basis (True: the first wide filter is skipped); full-space vectors (n, k) are projected
+        onto every block (orthonormalised; directions below 1e-3 of the largest dropped) and join
+        the random start block (False: the first filter stays)."""
+        if guess is None:
+            return False
+        if isinstance(guess, Subspace):
+            keys = [str(blk.key) for blk in self.blocks]
+            if guess.n != self.H.shape[0] or set(guess.blocks) != set(keys):
+                raise ParameterError(f"the warm-start subspace is of another system (n = {guess.n}, blocks "
+                                     f"{sorted(guess.blocks)}; here n = {self.H.shape[0]}, blocks {keys})")
+            for key, sec in zip(keys, self.sectors):
+                sec.V = np.asarray(guess.blocks[key], dtype=np.complex128)
+            self.info.blocks["guess"] = "subspace"
+            return True
+        guess = np.asarray(guess, dtype=np.complex128)
+        if guess.ndim != 2 or guess.shape[0] != self.H.shape[0]:
+            raise ParameterError(f"a warm-start guess must be (n, k) with n = {self.H.shape[0]}, got {guess.shape}")
+        for blk, sec in zip(self.blocks, self.sectors):
+            X = guess if blk.basis is None else blk.basis.conj().T @ guess
+            U, sv, _ = np.linalg.svd(X, full_matrices=False)
+            if sv.size and sv[0] > 0:
+                sec.seed(U[:, sv > 1e-3 * sv[0]])
+        self.info.blocks["guess"] = int(guess.shape[1])
+        return False
+
+    def project_seed(self) -> None:
+        """Rayleigh–Ritz on the seeded blocks (no filter), then sigma, cut and degree from the Ritz
+        pairs as after an iteration."""
+        self.B = self.B_of(self.sigma)
+        self.a = {s.name: self.half_gap + self.opts.first_window for s in self.sectors}
+        for sec in self.sectors:
+            Q, _ = np.linalg.qr(sec.V)
+            sec.rayleigh_ritz(Q, self.sigma, sec.b * sec.per, self.opts.lock * self.tol)
+        self.recentre_sigma(-1, np.concatenate([s.ritz for s in self.sectors]),
+                            np.concatenate([s.res for s in self.sectors]))
+        self.next_degree()
+
+    def subspace(self) -> Subspace:
+        """The final Ritz basis per block (a warm start for the next solve)."""
+        return Subspace(self.H.shape[0], {str(blk.key): s.Z for blk, s in zip(self.blocks, self.sectors)})
 
     def each_sector(self, pool, work):
         """work(sector) for every sector, on the thread pool if there is one (the sparse kernels
@@ -399,7 +485,7 @@ class _FilteredRun:
 
         def work(sec):
             Q, used = sec.filter_krylov(self.sigma, self.a[sec.name], self.B, self.m, self.opts.depth)
-            sec.rayleigh_ritz(Q, self.sigma, sec.b * sec.per)
+            sec.rayleigh_ritz(Q, self.sigma, sec.b * sec.per, self.opts.lock * self.tol)
             return used
 
         m_used = self.each_sector(pool, work)[0]
@@ -428,23 +514,22 @@ class _FilteredRun:
         return ritz, res, mult, radius
 
     def recentre_sigma(self, it: int, ritz: np.ndarray, res: np.ndarray) -> None:
-        """Move sigma between the best edge estimates (both seen), or hg_eff beyond the one edge seen."""
+        """Move sigma between the best edge estimates once both are seen (res < 1e-3 eV).
+
+        With one edge seen (E_c, say), sigma may only move towards the unseen side, and at most to
+        (E_c + e_vbm_guess)/2: confinement only widens the gap (the NC valence edge lies below the
+        bulk one), so that bound is an upper bound of the NC mid-gap. (Moving sigma a bulk half-gap
+        below the seen edge pushed it away from the unseen edge, which then never converged: the
+        12 nm CsPbI3-refit-N23 cube.)"""
         conv = res < 1e-3
         below, above = ritz[conv & (ritz < self.sigma)], ritz[conv & (ritz > self.sigma)]
         new_sigma = self.sigma
         if below.size and above.size:
             new_sigma = 0.5 * (below.max() + above.min())       # balance the two edges
-        elif it >= 1 and (below.size or above.size):
-            # only one side seen: sigma sits too close to that band edge; move it to hg_eff beyond
-            # the edge found (inside the gap while hg_eff underestimates the half-gap); hg_eff grows
-            # by 25% each time this repeats, but stays below the guessed (bulk) gap: confinement
-            # only widens the gap, so sigma can never be pushed through the other band edge
-            self.one_sided += 1
-            if self.one_sided % 3 == 0:
-                self.hg_eff = min(1.25 * self.hg_eff, 0.95 * 2 * self.half_gap)
-            new_sigma = below.max() + self.hg_eff if below.size else above.min() - self.hg_eff
-        if below.size and above.size:
-            self.one_sided = 0
+        elif above.size:
+            new_sigma = min(self.sigma, 0.5 * (above.min() + self.e_vbm_guess))
+        elif below.size:
+            new_sigma = max(self.sigma, 0.5 * (below.max() + self.e_cbm_guess))
         if new_sigma != self.sigma:
             self.sigma = new_sigma
             for s in self.sectors:   # distances relative to the new sigma
@@ -526,50 +611,61 @@ class _FilteredRun:
         self.info.gap = require_clean_gap(E, self.sigma, self.half_gap, self.opts.min_gap_fraction)
         return E, Z, R
 
-    def solve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All steps: blocks, bounds, first filter, iterations, assembly."""
+    def solve(self, guess: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All steps: blocks (seeded with a warm-start ``guess``), bounds, first filter, iterations,
+        assembly."""
         t_start = time.perf_counter()
         self.make_sectors()
+        seeded = self.seed_sectors(guess)
         self.estimate_bounds()
-        self.first_filter()
+        if seeded:
+            self.project_seed()
+        else:
+            self.first_filter()
         self.iterate()
         return self.assemble(t_start)
 
 
 def band_edge_states(H, e_vbm_guess: float, e_cbm_guess: float, n_each: int = 2, tol: float = 1e-9, *,
                      parity=None, kramers: bool = True, rotation=None, options: FilterOptions | None = None,
-                     info: SolverInfo | None = None, **overrides) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     info: SolverInfo | None = None, guess: np.ndarray | None = None,
+                     **overrides) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eigenpairs of the n_each highest doublets below and the n_each lowest above the gap.
 
     H: sparse Hermitian (n × n), eV; e_vbm_guess, e_cbm_guess: rough band edges (eV), e.g. the bulk
     VBM/CBM of the same model (module doc); n_each: Kramers doublets per side (a cut degenerate
     level is completed); tol: absolute residual bound ‖Hv − Ev‖ (eV); parity, rotation, kramers:
     symmetries (module doc); options: :class:`FilterOptions`, ``overrides`` replace single fields of
-    it (e.g. ``threads=2``); info: optional :class:`SolverInfo`, filled with statistics.
+    it (e.g. ``threads=2``); info: optional :class:`SolverInfo`, filled with statistics; guess:
+    full-space vectors (n, k) to start from (a warm start, e.g. the band edges of a neighbouring
+    parameter set: same certificate, fewer iterations when the guess is good).
     Returns (energies, vectors, residuals), sorted by energy; raises ConvergenceError otherwise.
     """
     unknown = set(overrides) - OPTION_NAMES
     if unknown:
         raise ParameterError(f"unknown filtered-solver option(s) {sorted(unknown)}; known: {sorted(OPTION_NAMES)}")
     opts = replace(options or FilterOptions(), **overrides)
-    run = _FilteredRun(H, e_vbm_guess, e_cbm_guess, n_each, tol, parity, kramers, rotation, opts,
-                       info if info is not None else SolverInfo())
-    return run.solve()
+    info = info if info is not None else SolverInfo()
+    run = _FilteredRun(H, e_vbm_guess, e_cbm_guess, n_each, tol, parity, kramers, rotation, opts, info)
+    result = run.solve(guess)
+    info.subspace = run.subspace()
+    return result
 
 
 def filtered_band_edges(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *,
                         half_gap: float | None = None, parity=None, kramers: bool = True, rotation=None,
-                        backend=None, **_) -> tuple[np.ndarray, np.ndarray, dict]:
+                        backend=None, guess: np.ndarray | None = None, **_) -> tuple[np.ndarray, np.ndarray, dict]:
     """Strategy ``filtered``: :func:`band_edge_states` around ``sigma`` (eV) with the window
     sigma ± ``half_gap`` (a lower bound of the distance from sigma to the band edges, e.g. the bulk
     half-gap for sigma at the bulk mid-gap; 0.25 eV when not given) and the doublets covering
-    ``n_below``/``n_above`` states. ``backend``: where the filter runs (None: CPU)."""
+    ``n_below``/``n_above`` states. ``backend``: where the filter runs (None: CPU); ``guess``:
+    warm-start vectors (n, k), e.g. ``BandEdgeStates.vectors`` of a neighbouring solve."""
     hg = half_gap if half_gap else 0.25
     info = SolverInfo()
     n_each = doublets_per_side(n_below, n_above)
     try:
         e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
-                                   kramers=kramers, rotation=rotation, info=info, backend=backend)
+                                   kramers=kramers, rotation=rotation, info=info, backend=backend, guess=guess)
     except ConvergenceError as exc:
         if half_gap:
             raise
@@ -577,7 +673,8 @@ def filtered_band_edges(h, sigma: float, n_below: int, n_above: int, tol: float 
                                "bound of the distance from sigma to the band edges (e.g. the bulk half-gap "
                                "for sigma at the bulk mid-gap)") from None
     return e, v, {"iterations": info.iterations, "matvecs": float(info.matvecs), "sigma_final": info.sigma,
-                  "degrees": info.degrees, "backend": info.backend, "threads": info.threads}
+                  "degrees": info.degrees, "backend": info.backend, "threads": info.threads,
+                  "warm_start": guess is not None, SUBSPACE_KEY: info.subspace}
 
 
 register_solver("filtered", filtered_band_edges)

@@ -1,0 +1,137 @@
+"""The solver package (confinement.solvers): registry, warm starts, locking and sigma placement of
+the filtered solver, the certificate (issues 16 and 17). Counts, never timings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sps
+
+from confinement.doublets import band_edge_gfactors, solver_hints
+from confinement.errors import ConvergenceError, ParameterError
+from confinement.solvers import register_solver, solve_band_edges, solver_names
+from confinement.solvers.filtered import FilterOptions, SolverInfo, Subspace, band_edge_states
+from confinement.solvers.registry import SOLVERS
+from tightbinding.bulk import bulk_tb
+from tightbinding.crystal import Crystal
+from tightbinding.nanocrystal import build_nanocrystal, make_shape
+from tightbinding.parameters import load_tb_parameters
+
+XX = "CsPbI3-N21-exp-XX"
+
+
+def _cube(strength: float, n_pb: int = 3):
+    """A cube of the X–X family (ppσ = strength, ppπ = −strength/4) and its bulk reference."""
+    crystal = Crystal(load_tb_parameters(XX).with_values({"hopping.X-X.p_p_sigma": strength,
+                                                          "hopping.X-X.p_p_pi": -strength / 4}))
+    bulk = bulk_tb(crystal)
+    return build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n_pb)), bulk
+
+
+@pytest.fixture(scope="module")
+def family():
+    return [_cube(s) for s in (0.25, 0.27)]
+
+
+def test_solver_names_list_auto_then_every_registered_strategy():
+    names = solver_names()
+    assert names[:6] == ("auto", "dense", "shift-invert", "arpack", "filtered", "gpu")
+    from confinement.eigensolver import solver_names as reexported
+
+    assert reexported is solver_names
+    register_solver("test-dense", SOLVERS["dense"])
+    try:
+        assert solver_names()[-1] == "test-dense"
+        h = sps.diags(np.r_[-np.arange(3.0, 1.0, -1), np.arange(2.0, 4.0)]).tocsr().astype(complex)
+        assert solve_band_edges(h, 0.0, 1, 1, solver="test-dense").above[0] == pytest.approx(2.0)
+    finally:
+        del SOLVERS["test-dense"]
+    with pytest.raises(ParameterError, match="available: auto, dense"):
+        solve_band_edges(h, 0.0, 1, 1, solver="no-such")
+
+
+def test_warm_start_gives_the_cold_energies_and_g_with_fewer_matvecs(family):
+    """A neighbouring X–X parameter point started from the previous subspace: the same band edges
+    (1e-9 eV) and g (1e-7) as a cold start, fewer mat-vecs, every residual within tol."""
+    (first, bulk0), (second, bulk1) = family
+    sigma0, sigma1 = (b.E_vbm + b.Eg / 2 for b in (bulk0, bulk1))
+    start = solve_band_edges(first.hamiltonian, sigma0, 6, 6, solver="filtered", tol=1e-9,
+                             **solver_hints(first, bulk0.Eg / 2))
+    assert isinstance(start.subspace, Subspace) and "_subspace" not in start.info
+    cold = band_edge_gfactors(second, sigma1, solver="filtered", tol=1e-9, finite_field_T=None,
+                              half_gap=bulk1.Eg / 2)
+    warm = band_edge_gfactors(second, sigma1, solver="filtered", tol=1e-9, finite_field_T=None,
+                              half_gap=bulk1.Eg / 2, guess=start.warm_start)
+    np.testing.assert_allclose(warm["levels_below"], cold["levels_below"], atol=1e-9)
+    np.testing.assert_allclose(warm["levels_above"], cold["levels_above"], atol=1e-9)
+    assert warm["g_e"] == pytest.approx(cold["g_e"], abs=1e-7)
+    assert warm["g_h"] == pytest.approx(cold["g_h"], abs=1e-7)
+    assert warm["residual_max"] <= 1e-9
+    assert warm["solver_info"]["warm_start"] and not cold["solver_info"]["warm_start"]
+    assert warm["solver_info"]["matvecs"] < cold["solver_info"]["matvecs"]
+
+
+def test_warm_start_from_the_same_system_needs_a_fraction_of_the_work(family):
+    (system, bulk), _ = family
+    sigma, hints = bulk.E_vbm + bulk.Eg / 2, solver_hints(system, bulk.Eg / 2)
+    cold = solve_band_edges(system.hamiltonian, sigma, 4, 4, solver="filtered", tol=1e-9, **hints)
+    again = solve_band_edges(system.hamiltonian, sigma, 4, 4, solver="filtered", tol=1e-9, guess=cold.warm_start,
+                             **hints)
+    np.testing.assert_allclose(again.below, cold.below, atol=1e-10)
+    np.testing.assert_allclose(again.above, cold.above, atol=1e-10)
+    assert again.info["matvecs"] < 0.5 * cold.info["matvecs"]
+    # plain vectors (e.g. from another strategy) are a guess too
+    vectors = solve_band_edges(system.hamiltonian, sigma, 4, 4, solver="filtered", tol=1e-9, guess=cold.vectors,
+                               **hints)
+    np.testing.assert_allclose(vectors.above, cold.above, atol=1e-10)
+
+
+def test_a_warm_start_of_another_size_is_refused_by_name(family):
+    (system, bulk), _ = family
+    small, _ = _cube(0.25, n_pb=2)
+    other = solve_band_edges(small.hamiltonian, bulk.E_vbm + bulk.Eg / 2, 2, 2, solver="filtered", tol=1e-9,
+                             **solver_hints(small, bulk.Eg / 2))
+    with pytest.raises(ParameterError, match="another system"):
+        solve_band_edges(system.hamiltonian, bulk.E_vbm + bulk.Eg / 2, 2, 2, solver="filtered", tol=1e-9,
+                         guess=other.warm_start, **solver_hints(system, bulk.Eg / 2))
+
+
+def test_locking_saves_matvecs_and_changes_no_state(family):
+    (system, bulk), _ = family
+    sigma, hg = bulk.E_vbm + bulk.Eg / 2, bulk.Eg / 2
+    runs = {}
+    for lock in (0.0, 0.1):
+        info = SolverInfo()
+        e, _, r = band_edge_states(system.hamiltonian, sigma - hg, sigma + hg, n_each=3, tol=1e-9,
+                                   parity=system.inversion(), rotation=system.z_rotation(), info=info,
+                                   options=FilterOptions(lock=lock))
+        assert r.max() <= 1e-9
+        runs[lock] = (e, info.matvecs)
+    np.testing.assert_allclose(runs[0.1][0], runs[0.0][0], atol=1e-10)
+    assert runs[0.1][1] < runs[0.0][1]
+
+
+def test_one_sided_sigma_never_moves_away_from_the_unseen_edge():
+    """Only the upper edge seen: sigma may move down (towards the unseen lower edge), never up, and
+    not below the midpoint of the seen edge and the lower guess."""
+    from confinement.solvers.filtered import _FilteredRun
+
+    h = sps.diags(np.r_[np.linspace(-6, -1.2, 300), np.linspace(0.9, 6, 300)]).tocsr().astype(complex)
+    run = _FilteredRun(h, -1.0, 1.0, 2, 1e-9, None, False, None, FilterOptions(), SolverInfo())
+    run.sectors = []                                     # no blocks needed to place sigma
+    ritz, res = np.array([1.3, 1.6]), np.array([1e-6, 1e-6])
+    run.recentre_sigma(1, ritz, res)
+    assert run.sigma == 0.0                              # the upper edge 1.3 seen: sigma stays (not 1.3 - 1)
+    run.sigma = 0.5
+    run.recentre_sigma(2, ritz, res)                     # sigma too close to the seen edge: down to
+    assert run.sigma == pytest.approx(0.15)              # (1.3 + (-1.0))/2, no further
+
+
+def test_an_unconverged_filtered_solve_raises_with_the_history(family):
+    (system, bulk), _ = family
+    hg = bulk.Eg / 2
+    with pytest.raises(ConvergenceError, match="not converged after 2 iterations"):
+        band_edge_states(system.hamiltonian, bulk.E_vbm, bulk.E_vbm + 2 * hg, n_each=3, tol=1e-12,
+                         parity=system.inversion(), rotation=system.z_rotation(), max_iter=2)
+    with pytest.raises(ParameterError, match="unknown filtered-solver option"):
+        band_edge_states(system.hamiltonian, bulk.E_vbm, bulk.E_vbm + 2 * hg, no_such_option=1)
