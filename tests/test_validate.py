@@ -1,4 +1,4 @@
-"""`landeg validate` on every kind of config the project ships: run, refit and bulk sweep (issue 16)."""
+"""`landeg validate` on every kind of config the project ships: run, refit, bulk sweep, ensemble, bound (issue 16)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
 
 
 def expected_kind(path: Path) -> str:
-    """The kind the file's name promises (examples are named refit_*, bulk_*, ensemble_*, else run configs)."""
+    """The kind the file's name promises (examples are named refit_*, bulk_*, ensemble_*, *_bound*, else
+    run configs)."""
+    if "bound" in path.stem.split("_"):
+        return "bound"
     return next((k for k in ("refit", "bulk", "ensemble") if path.name.startswith(f"{k}_")), "run")
 
 

@@ -630,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--json", action="store_true", help="print a JSON summary")
     validate.set_defaults(handler=_validate)
 
-    from ..search.command import add_parser as add_bound   # landeg bound (issue 18)
+    from ..search.command import add_parser as add_bound  # landeg bound (issue 18)
     add_bound(sub)
     return parser
 

@@ -2,7 +2,8 @@
 
 ``landeg validate FILE`` accepts each kind: a *run* config (``[[models]]``; ``landeg run``), a
 *refit* config (``[refit]``; ``landeg refit``), a *bulk* sweep (``[bulk]``; ``landeg bulk
---config``) and an *ensemble* study (``[training]``; ``landeg ensemble``). The kind is told by
+--config``), an *ensemble* study (``[training]``; ``landeg ensemble``) and a second-neighbour
+*bound* search (``[search]``; ``landeg bound``). The kind is told by
 the file's sections alone — no ``kind`` key, since every schema refuses unknown keys and one file
 runs with one command — and a file with none of them, or with the sections of two kinds, is
 refused with a :class:`~confinement.errors.ConfigError` that lists
@@ -74,11 +75,22 @@ def _check_ensemble(raw: dict, path: Path) -> dict[str, Any]:
                        f"{len(config.samples)} measured samples"}
 
 
+def _check_bound(raw: dict, path: Path) -> dict[str, Any]:
+    from ..search.config import BoundConfig
+
+    config = validate_config(raw, BoundConfig, path)
+    search = config.search
+    return {"summary": f"second-neighbour bound search on {search.base}: {len(search.parameters)} parameters "
+                       f"({', '.join(search.parameters)}), objectives {', '.join(search.objectives)}, "
+                       f"{search.starts} start(s); writes {config.output.dir}"}
+
+
 #: Every kind, in the order they are listed in messages.
 KINDS = (ConfigKind("run", "[[models]]", "landeg run", _check_run),
          ConfigKind("refit", "[refit]", "landeg refit", _check_refit),
          ConfigKind("bulk", "[bulk]", "landeg bulk --config", _check_bulk),
-         ConfigKind("ensemble", "[training]", "landeg ensemble", _check_ensemble))
+         ConfigKind("ensemble", "[training]", "landeg ensemble", _check_ensemble),
+         ConfigKind("bound", "[search]", "landeg bound", _check_bound))
 
 
 def _listing() -> str:
