@@ -195,3 +195,14 @@ def test_solver_choices_come_from_the_solver_registry(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["nc", "--solver", "toy"])
     assert "invalid choice: 'toy'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["nc", "--n-pb", "2", "--no-finite-field"],
+                                  ["nc", "--model", "kp", "--shape", "sphere", "--edge-nm", "5", "--n-radial", "8",
+                                   "--no-finite-field"]])
+def test_nc_text_output_without_a_finite_field(argv, capsys):
+    # The typed record always has its finite-field fields (None here): the text report must leave
+    # them out rather than try to format None.
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "E_transition" in out and "g_X" in out and "finite_field" not in out

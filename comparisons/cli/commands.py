@@ -353,7 +353,7 @@ def _nc_one(args: argparse.Namespace, crystal, shape) -> int:
                                   epsilon=args.epsilon, n_extra=args.extra_states, field_axes=axes)
     keys = ["edge_nm", "n_orbitals", "E_vb", "E_cb", "E_gap", "E_transition", "g_e", "g_h", "g_X", "surface_weight_cb",
             "surface_weight_vb", "seconds"] \
-        + (["g_e_finite_field", "g_h_finite_field"] if "g_e_finite_field" in record else []) \
+        + (["g_e_finite_field", "g_h_finite_field"] if record.get("g_e_finite_field") is not None else []) \
         + (["levels_below", "levels_above"] if args.extra_states else [])
     title = (f"{args.shape} nanocrystal {getattr(shape, 'n_pb', '')}, {crystal.params.name}, "
              f"group {record['point_group']}, solver {record['solver']}")
@@ -422,7 +422,7 @@ def _nc_kp(args: argparse.Namespace) -> int:
                             field_axes=args.field_axes or kind.default_field_axes())
     keys = ["edge_nm", "E_gap", "E_transition", "g_e", "g_h", "g_X", "g_e_bulk_at_E", "g_h_bulk_at_E",
             "delta_g_e", "delta_g_h", "seconds"] + (["g_e_finite_field", "g_h_finite_field"]
-                                                     if "g_e_finite_field" in record else [])
+                                                     if record.get("g_e_finite_field") is not None else [])
     on_grid = kind.kp_method == "grid"
     grid = f"h = {record['grid_nm']:.4g} nm" if on_grid else f"N = {record['n_radial']} radial"
     _print_record(record, keys, f"k·p {args.shape} nanocrystal, {args.material}, {grid}", args.json)
