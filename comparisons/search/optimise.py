@@ -3,14 +3,13 @@ starts, every call recorded in ``history/<objective>-start<i>.json``; and the se
 
 Scaled coordinates u_i = (p_i − p_base,i)/scale_i (scale: |Harrison value| of an integral, 0.1 eV
 for λ_X, unless the config says otherwise). COBYLA minimises −objective subject to the
-admissibility margins ≥ 0 (refit residuals, direct gap, halide window, NC range, surface weight
-of the band-edge states) and the box. An
-inadmissible point is given the base value of the objective (no cubes are computed for it), so
-it neither attracts nor repels except through its constraint margins. Starts: the base point;
-the corner of the box half-way along the sign of the sensitivities (the linear model's optimum,
-pulled in); then seeded uniform points of the box. Every evaluation goes through the cached
-:class:`~comparisons.search.evaluate.Evaluator`, so a rerun replays the finished calls from the
-cache (COBYLA is deterministic) and continues where it stopped.
+admissibility margins ≥ 0 (refit residuals, direct gap, halide window, NC range, optionally the
+surface weight of the band-edge states) and the box. An inadmissible point is given the base
+value of the objective (no cubes are computed for it), so it neither attracts nor repels except
+through its constraint margins. Starts: the base point; ``LP_PULL`` of the way to the optimum of
+the linearised problem; then seeded uniform points of the box pulled towards the base. Every
+evaluation goes through the cached :class:`~comparisons.search.evaluate.Evaluator`, so a rerun
+replays the finished calls from the cache (COBYLA is deterministic) and continues where it stopped.
 """
 
 from __future__ import annotations
@@ -26,6 +25,10 @@ from confinement.io import write_json
 
 from .config import BoundConfig
 from .evaluate import BudgetExhausted, Evaluation, Evaluator
+
+#: The linearised optimum is far outside the admissible region (the refit residuals and the halide
+#: edges are strongly non-linear): the start is this fraction of the way to it.
+LP_PULL = 0.25
 
 
 @dataclass
@@ -120,7 +123,7 @@ def _linear_feasible(u: np.ndarray, model, window: float) -> bool:
 
 def _starts(config: BoundConfig, space: Space, sens: dict[str, Any] | None, objective: str,
             evaluator: Evaluator) -> list[np.ndarray]:
-    """Start points: the base; half-way to the optimum of the linearised problem (objective and
+    """Start points: the base; ``LP_PULL`` of the way to the optimum of the linearised problem (objective and
     halide edges linear in u, box bounds; scipy linprog); seeded uniform points of the box scaled
     towards the base until the linearised halide constraint holds."""
     from scipy.optimize import linprog
@@ -135,7 +138,7 @@ def _starts(config: BoundConfig, space: Space, sens: dict[str, Any] | None, obje
                       b_ub=np.concatenate([window - offset, window + offset]),
                       bounds=list(zip(space.lower, space.upper)))
         if res.success:
-            starts.append(0.5 * res.x)
+            starts.append(LP_PULL * res.x)
     rng = np.random.default_rng(config.search.seed)
     while len(starts) < config.search.starts:
         u = rng.uniform(space.lower, space.upper)
