@@ -121,16 +121,25 @@ def _linear_feasible(u: np.ndarray, model, window: float) -> bool:
     return bool(np.all(np.abs(offset + jac @ u) <= window))
 
 
+def continuation_start(space: Space, previous: StartResult | None) -> np.ndarray | None:
+    """The best admissible point of the previous start of the same objective (a COBYLA restart
+    with a fresh trust region), or None."""
+    if previous is None or previous.best is None:
+        return None
+    return np.array(previous.best["u"], float)
+
+
 def _starts(config: BoundConfig, space: Space, sens: dict[str, Any] | None, objective: str,
             evaluator: Evaluator) -> list[np.ndarray]:
-    """Start points: the base; ``LP_PULL`` of the way to the optimum of the linearised problem (objective and
+    """Start points after the base and its continuation (:func:`continuation_start`, chosen when
+    the first start has run): ``LP_PULL`` of the way to the optimum of the linearised problem (objective and
     halide edges linear in u, box bounds; scipy linprog); seeded uniform points of the box scaled
     towards the base until the linearised halide constraint holds."""
     from scipy.optimize import linprog
 
     n = len(space.paths)
     window = config.search.halide_window
-    starts = [np.zeros(n)]
+    starts = [np.zeros(n), None]     # None: the continuation of start 0, filled in by the runner
     model = linear_model(evaluator, space, sens, objective, window)
     if model is not None:
         grad, jac, offset = model

@@ -25,7 +25,7 @@ from confinement.io import write_json
 
 from .config import BoundConfig
 from .evaluate import BudgetExhausted, Evaluator
-from .optimise import Space, run_start, sensitivities
+from .optimise import Space, continuation_start, run_start, sensitivities
 
 
 def run_bound(config: BoundConfig, out_dir: str | Path | None = None, *, log: Callable[[str], None] | None = None,
@@ -57,6 +57,11 @@ def run_bound(config: BoundConfig, out_dir: str | Path | None = None, *, log: Ca
         if stopped or i >= len(points.get(objective, [])):
             continue
         u0 = points[objective][i]
+        if u0 is None:      # restart from the best point of the previous start of this objective
+            previous = next((s for s in reversed(starts) if s.objective == objective), None)
+            u0 = continuation_start(space, previous)
+            if u0 is None:
+                continue
         log(f"{objective}: start {i} at u = {np.round(u0, 3).tolist()}")
         res = run_start(ev, space, config, objective, i, u0, _mkdir(out / "history"))
         starts.append(res)
