@@ -32,7 +32,7 @@ r = nanocrystal_gfactors(crystal, make_shape(crystal, "cube", n_pb=n), solver=so
 wall = time.perf_counter() - start
 if records:
     from pathlib import Path
-    from comparisons.io import write_json
+    from confinement.io import write_json
     write_json(Path(records) / f"point_N{n}.json", r)
 print(json.dumps({"N": n, "solver": r["solver"], "edge_nm": r["edge_nm"], "n": r["n_orbitals"], "wall_s": wall,
                   "solve_s": r["solver_seconds"], "threads": r["solver_info"].get("threads", 1),

@@ -182,6 +182,9 @@ def _pick_one_per_doublet(K, keep):
 # ----------------------------------------------------------------------------------------------
 
 class _Sector:
+    """One symmetry block of the filtered solver: its matrix A (eV), time reversal J (or None),
+    weight (fraction of the full dimension), block size b, current block V and Ritz pairs."""
+
     def __init__(self, name, A, J, weight, b, rng, backend: ArrayBackend, partner: bool = False):
         self.name, self.A, self.J, self.weight, self.b = name, A, J, weight, b
         self.partner = partner      # every state stands for a doublet (its partner is in an unsolved block)
@@ -330,6 +333,7 @@ class _Sector:
         self.V = np.hstack([X[:, :k] * np.sqrt(2 * self.n), self._random(self.b - k)])
 
     def grow(self, extra):
+        """Add ``extra`` random vectors to the block (marked fresh for the next cut)."""
         self.b += extra
         self.V = np.hstack([self.V, self._random(extra)])
         self.fresh = True
