@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from comparisons.family_study import write_nc_results
-from comparisons.results import load_results
+from comparisons.sweeps.family_study import write_nc_results
+from comparisons.theory_vs_data.results import load_results
 from tightbinding.families import DEFAULT_TARGETS, second_neighbour_family, second_neighbour_hopping, shell_orbitals
 from tightbinding.family_report import family_table, write_family_table
 from tightbinding.parameters import load_tb_parameters
