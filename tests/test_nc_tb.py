@@ -11,7 +11,7 @@ from confinement.eigensolver import solve_band_edges
 from confinement.errors import ConvergenceError, ParameterError
 from tightbinding.bulk import bulk_tb
 from tightbinding.crystal import Crystal
-from tightbinding.nanocrystal import build_nanocrystal, make_shape, nanocrystal_gfactors
+from tightbinding.nanocrystal import build_nanocrystal, bulk_coordination, make_shape, nanocrystal_gfactors
 from tightbinding.parameters import load_tb_parameters
 
 
@@ -220,6 +220,22 @@ def test_a_switched_on_shell_with_zero_integrals_changes_nothing(crystal):
     a, b = (build_nanocrystal(c, make_shape(c, "cube", n_pb=2)) for c in (crystal, with_shell))
     assert abs(a.hamiltonian - b.hamiltonian).max() == 0
     np.testing.assert_array_equal(a.surface, b.surface)
+
+
+def test_surface_sites_are_those_with_a_missing_nearest_neighbour_bond(crystal):
+    """With live X–X and Pb–Pb shells the sites that miss a second neighbour are still interior:
+    the surface (used for the surface weights) is the same set as without those shells, the outer
+    layer only. Reason: a second-neighbour partner is missing one layer deeper than a Pb–X one."""
+    params = crystal.params.with_values({"hopping.X-X.p_p_sigma": 0.2, "hopping.X-X.p_p_pi": -0.05,
+                                         "hopping.Pb-Pb.s_s_sigma": -0.05},
+                                        shells={"X-X": (("p",), ("p",)), "Pb-Pb": (("s",), ("s",))})
+    shell_crystal = Crystal(params)
+    nn, snn = (build_nanocrystal(c, make_shape(c, "cube", n_pb=3)) for c in (crystal, shell_crystal))
+    bulk = bulk_coordination(shell_crystal)
+    fewer_partners = snn.coordination < np.array([bulk[n] for n in snn.sublattice_names])[snn.sublattice]
+    assert fewer_partners.sum() > nn.surface.sum()      # the builder's own test counts a deeper layer too
+    np.testing.assert_array_equal(nn.surface, snn.surface)
+    assert 0 < nn.surface.sum() < nn.n_sites
 
 
 @pytest.mark.slow

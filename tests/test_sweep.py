@@ -301,8 +301,11 @@ def test_ctrl_c_stops_the_worker_processes(tmp_path, capfd):
     before = set(multiprocessing.active_children())          # (e.g. left by a Dask cluster of another test)
     with pytest.raises(runner.SweepInterrupted) as info:
         runner.run_sweep(config, tmp_path / "out", workers=2, progress=press_ctrl_c)
-    assert (info.value.done, info.value.total) == (1, 51)
-    assert len(list((tmp_path / "out" / "points").glob("*.json"))) == 1
+    # The signal is sent after the first point is cached; on a loaded machine another worker may
+    # finish its point before the main process handles it, so "done" is 1 or a few, never all,
+    # and every completed point (and only those) is on disk.
+    assert 1 <= info.value.done < info.value.total == 51
+    assert len(list((tmp_path / "out" / "points").glob("*.json"))) == info.value.done
     assert [p for p in multiprocessing.active_children() if p not in before] == []   # the workers are gone
     assert "Traceback" not in capfd.readouterr().err
 

@@ -108,8 +108,14 @@ def build_nanocrystal(crystal: Crystal, shape, *, passivation: bool = True,
     system.info.update({"shape": shape.kind, "edge_nm": shape.edge_nm, "passivation": passivation,
                         "passivation_shift_eV": _json_shift(passivation_shift) if passivation else 0.0,
                         "params": crystal.params.name, "shells": list(crystal.shells)})
+    # The outer shell of atoms is the sites with a missing nearest-neighbour (Pb–X) bond. The
+    # builder's own test (fewer coupled sites than in the bulk) would also count every site that
+    # misses a second-neighbour (X–X, Pb–Pb) partner: with those shells on, the outer two layers.
+    missing = dangling_directions(crystal, system)
+    system.surface = np.zeros(system.n_sites, dtype=bool)
+    system.surface[[site for site, _ in missing]] = True
     if passivation:
-        passivate(system, passivation_projector(crystal, system), passivation_shift)
+        passivate(system, passivation_projector(crystal, system, missing), passivation_shift)
     return system
 
 
@@ -149,12 +155,14 @@ def dangling_directions(crystal: Crystal, system: FiniteSystem) -> list[tuple[in
     return missing
 
 
-def passivation_projector(crystal: Crystal, system: FiniteSystem) -> sps.csr_matrix:
+def passivation_projector(crystal: Crystal, system: FiniteSystem,
+                          missing: list[tuple[int, np.ndarray]] | None = None) -> sps.csr_matrix:
     """Q = Σ over dangling bonds of |h⟩⟨h| ⊗ 1_spin for the σ-type orbitals h along the bond.
 
+    ``missing``: the dangling bonds, as :func:`dangling_directions` gives them (computed if None).
     Raises if Q is not a projector (two dangling bonds of one X site would overlap)."""
     rows, cols, vals = [], [], []
-    for site_index, direction in dangling_directions(crystal, system):
+    for site_index, direction in (dangling_directions(crystal, system) if missing is None else missing):
         site = next(s for s in crystal.sites if s.name == system.sublattice_names[system.sublattice[site_index]])
         projector = _sigma_projector(site.shells, direction)
         r, c = np.nonzero(np.abs(projector) > 1e-14)

@@ -59,9 +59,8 @@ class NCSection(Strict):
     figure_n_pb: list[int] = Field(default=[], description="full cube series drawn for base and optimum")
     max_surface_weight: float | None = Field(
         default=None, gt=0, le=1,
-        description="largest surface weight of the band-edge states (None: not a constraint). The NC builder "
-                    "counts a site as surface when it misses a bond of ANY enabled shell, so with a Pb-Pb or X-X "
-                    "shell the outer layer counts and the weight is not comparable with the base set's")
+        description="largest weight of the band-edge states on the outer layer of atoms (the sites with a "
+                    "missing Pb-X bond); None: not a constraint")
 
     @model_validator(mode="after")
     def _check(self) -> NCSection:
