@@ -28,7 +28,8 @@ class FiniteSystem:
     ``positions`` (S, 3) nm; ``sublattice`` (S,) indices into ``sublattice_names``;
     ``offsets`` (S + 1,) first orbital of each site; ``zeeman``/``angular_momentum`` 3 block-
     diagonal CSR matrices (μB·B units / ħ); ``coordination`` (S,) neighbour sites in the system;
-    ``surface`` (S,) sites with fewer neighbours than in the bulk.
+    ``surface`` (S,) sites with fewer neighbours than in the bulk (a model builder may narrow it:
+    the tight-binding one keeps the sites with a missing nearest-neighbour bond).
     """
 
     hamiltonian: sps.csr_matrix
