@@ -6,8 +6,10 @@
    solver (mat-vecs in units of one full-size H @ v), the time of one H @ v on the full H and the
    solve time in units of it ("time-equivalent mat-vecs"), peak RSS of the process.
 3. Warm against cold starts on a 10-point X–X family (ppσ scaled, ppπ = −ppσ/4, the shell of
-   CsPbI3-N21-exp-XX) at one size, as a sweep would run it: every point cold, and the chain in
-   which each point starts from the previous one's subspace (the first point cold).
+   CsPbI3-N21-exp-XX) at one size, as a sweep runs it (the NC record with its 1 T solve): every
+   point cold, and the chain sharing one WarmStarts store (the first point cold).
+   3b. Across sizes: a guess mapped from the N − 1 cube by scaled site positions against cold.
+   3c. The 1 T solve of a cube, cold and started from its own zero-field subspace.
 4. Peers on the same C4h blocks where installed: PRIMME (``primme.eigsh``, the eigenvalues nearest
    sigma, its default GD+k/JDQMR without preconditioner); SLEPc is reported as not measured when
    slepc4py is absent (no binary wheel for this platform).
@@ -100,9 +102,115 @@ def matvec_table(sizes: list[int], sets: list[str], timeout: float, before: str 
 
 
 def family(n_pb: int, points: int, solver: str) -> None:
-    """Section 3: warm against cold starts along a 10-point X–X family at one size."""
+    """Section 3: warm against cold starts along a 10-point X–X family at one size, as a sweep runs
+    it: the whole NC record (zero field and the 1 T finite-field solve) three ways: all cold (the
+    field solve too: the code before the warm starts), cold with the field solve started from the
+    zero-field subspace (today's cold point), and with one
+    :class:`~confinement.warm_start.WarmStarts` store along the chain (the first point cold)."""
     import numpy as np
 
+    from confinement.doublets import finite_field_splittings
+    from confinement.warm_start import WarmStarts
+    from tightbinding.bulk import bulk_tb
+    from tightbinding.crystal import Crystal
+    from tightbinding.nanocrystal import build_nanocrystal, make_shape, nanocrystal_gfactors
+    from tightbinding.parameters import load_tb_parameters
+
+    base = load_tb_parameters("CsPbI3-N21-exp-XX")
+    strengths = np.linspace(0.20, 0.29, points)
+    print(f"\n## warm vs cold: {points}-point X–X family (ppσ {strengths[0]:.2f}..{strengths[-1]:.2f} eV, "
+          f"ppπ = −ppσ/4) on CsPbI3-N21-exp-XX, N = {n_pb}, solver {solver}, NC record with the 1 T solve")
+    print(f"{'ppσ':>6} {'all-cold s':>10} {'mv':>7} {'cold s':>7} {'mv':>7} {'warm s':>7} {'mv':>7} {'|Δg| max':>9}")
+    totals = np.zeros(6)
+    store = WarmStarts()
+
+    def matvecs(rec) -> float:      # zero-field solve plus the finite-field one
+        field = rec.details.get("field_solver_info", {}).values()
+        return rec.details["solver_info"]["matvecs"] + sum(f["matvecs"] for f in field)
+
+    for s in strengths:
+        crystal = Crystal(base.with_values({"hopping.X-X.p_p_sigma": float(s), "hopping.X-X.p_p_pi": float(-s / 4)}))
+        shape = make_shape(crystal, "cube", n_pb=n_pb)
+        t = time.perf_counter()      # all cold: the record without its field solve, then a cold field solve
+        bare = nanocrystal_gfactors(crystal, shape, solver=solver, finite_field_T=None)
+        bulk = bulk_tb(crystal)
+        info: dict = {}
+        finite_field_splittings(build_nanocrystal(crystal, shape), bulk.E_vbm + bulk.Eg / 2, solver=solver,
+                                tol=1e-8, half_gap=bulk.Eg / 2, info=info)
+        row = [time.perf_counter() - t, bare.details["solver_info"]["matvecs"] + info["matvecs"]]
+        records = []
+        for warm in (None, store):
+            t = time.perf_counter()
+            rec = nanocrystal_gfactors(crystal, shape, solver=solver, warm_starts=warm)
+            row += [time.perf_counter() - t, matvecs(rec)]
+            records.append(rec)
+        cold, warm = records
+        keys = ("g_e", "g_h", "g_e_finite_field", "g_h_finite_field")
+        diff = max(abs(getattr(warm, k) - getattr(cold, k)) for k in keys)
+        totals += row
+        print(f"{s:6.3f} {row[0]:10.2f} {row[1]:7.0f} {row[2]:7.2f} {row[3]:7.0f} {row[4]:7.2f} {row[5]:7.0f} "
+              f"{diff:9.1e}", flush=True)
+    print(f" total {totals[0]:10.2f} {totals[1]:7.0f} {totals[2]:7.2f} {totals[3]:7.0f} {totals[4]:7.2f} "
+          f"{totals[5]:7.0f}\n  against all cold: cold time {totals[2] / totals[0]:.2f}, mat-vecs "
+          f"{totals[3] / totals[1]:.2f}; warm time {totals[4] / totals[0]:.2f}, mat-vecs {totals[5] / totals[1]:.2f} "
+          f"(store: {store.hits} hits, {store.misses} misses)")
+
+
+def field_seed(params: str, sizes: list[int]) -> None:
+    """Section 3c: the 1 T solve along z of one cube, cold and started from the zero-field subspace
+    (its Θ images fill the blocks time reversal no longer pairs): mat-vecs and time."""
+    from confinement.doublets import finite_field_splittings, solver_hints
+    from confinement.solvers import solve_band_edges
+    from tightbinding.bulk import bulk_tb
+    from tightbinding.crystal import Crystal
+    from tightbinding.nanocrystal import build_nanocrystal, make_shape
+    from tightbinding.parameters import load_tb_parameters
+
+    crystal = Crystal(load_tb_parameters(params))
+    bulk = bulk_tb(crystal)
+    sigma = bulk.E_vbm + bulk.Eg / 2
+    print(f"\n## field solve (1 T along z): cold vs from the zero-field subspace, {params}, filtered")
+    print(f"{'N':>3} {'B=0 mv':>7} {'cold mv':>8} {'cold s':>7} {'seeded mv':>10} {'seeded s':>9} "
+          f"{'mv ratio':>9} {'|Δg|':>8}")
+    for n in sizes:
+        system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n))
+        zero = solve_band_edges(system.hamiltonian, sigma, 3, 3, solver="filtered", tol=1e-8,
+                                **solver_hints(system, bulk.Eg / 2))
+        runs = []
+        for start in (None, zero.subspace):
+            info: dict = {}
+            t = time.perf_counter()
+            g = finite_field_splittings(system, sigma, solver="filtered", tol=1e-8, half_gap=bulk.Eg / 2,
+                                        zero_field=start, info=info)
+            runs.append((info["matvecs"], time.perf_counter() - t, g))
+        (mc, tc, gc), (ms, ts, gs) = runs
+        dg = max(abs(gc[k] - gs[k]) for k in gc)
+        print(f"{n:3d} {zero.info['matvecs']:7.0f} {mc:8.0f} {tc:7.2f} {ms:10.0f} {ts:9.2f} {ms / mc:9.2f} {dg:8.1e}",
+              flush=True)
+
+
+def map_to_size(old, new, vectors):
+    """Vectors of the system ``old`` carried onto ``new`` (another size of the same shape): each new
+    site takes the amplitudes of the old site of its sublattice nearest to its position scaled by the
+    ratio of the extents (the envelope stretched), normalised."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    scale = np.ptp(old.positions, axis=0) / np.ptp(new.positions, axis=0)
+    rel_old, rel_new = old.positions - old.positions.mean(0), new.positions - new.positions.mean(0)
+    source = np.empty(new.n_sites, int)
+    for lattice in np.unique(new.sublattice):
+        io, inew = np.flatnonzero(old.sublattice == lattice), np.flatnonzero(new.sublattice == lattice)
+        source[inew] = io[cKDTree(rel_old[io]).query(rel_new[inew] * scale)[1]]
+    per_site = np.diff(new.offsets)
+    local = np.arange(new.n_orbitals) - np.repeat(new.offsets[:-1], per_site)
+    mapped = vectors[np.repeat(old.offsets[:-1][source], per_site) + local]
+    return mapped / np.linalg.norm(mapped, axis=0)
+
+
+def across_sizes(params: str, sizes: list[int]) -> None:
+    """Section 3b: a guess mapped from the N-cube onto the next size (:func:`map_to_size`), against
+    a cold start (the filtered solver; the mapped vectors join its random start block)."""
     from confinement.doublets import solver_hints
     from confinement.solvers import solve_band_edges
     from tightbinding.bulk import bulk_tb
@@ -110,35 +218,22 @@ def family(n_pb: int, points: int, solver: str) -> None:
     from tightbinding.nanocrystal import build_nanocrystal, make_shape
     from tightbinding.parameters import load_tb_parameters
 
-    base = load_tb_parameters("CsPbI3-N21-exp-XX")
-    strengths = np.linspace(0.20, 0.29, points)
-    print(f"\n## warm vs cold: {points}-point X–X family (ppσ {strengths[0]:.2f}..{strengths[-1]:.2f} eV, "
-          f"ppπ = −ppσ/4) on CsPbI3-N21-exp-XX, N = {n_pb}, solver {solver}")
-    print(f"{'ppσ':>6} {'cold s':>7} {'cold mv':>8} {'warm s':>7} {'warm mv':>8} {'|ΔE| max eV':>12}")
-    totals = np.zeros(4)
-    guess = None
-    for s in strengths:
-        crystal = Crystal(base.with_values({"hopping.X-X.p_p_sigma": float(s), "hopping.X-X.p_p_pi": float(-s / 4)}))
-        bulk = bulk_tb(crystal)
-        system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n_pb))
-        hints = solver_hints(system, bulk.Eg / 2)
-        sigma = bulk.E_vbm + bulk.Eg / 2
-        t = time.perf_counter()
-        cold = solve_band_edges(system.hamiltonian, sigma, 3, 3, solver=solver, tol=1e-8, **hints)
-        t_cold = time.perf_counter() - t
-        if guess is None:        # the first point of a sweep has nothing to start from: cold
-            warm, t_warm = cold, t_cold
-        else:
-            t = time.perf_counter()
-            warm = solve_band_edges(system.hamiltonian, sigma, 3, 3, solver=solver, tol=1e-8, guess=guess, **hints)
-            t_warm = time.perf_counter() - t
-        guess = warm.warm_start
-        diff = max(np.abs(warm.below - cold.below).max(), np.abs(warm.above - cold.above).max())
-        row = [t_cold, cold.info.get("matvecs", 0), t_warm, warm.info.get("matvecs", 0)]
-        totals += row
-        print(f"{s:6.3f} {row[0]:7.2f} {row[1]:8.0f} {row[2]:7.2f} {row[3]:8.0f} {diff:12.1e}", flush=True)
-    print(f" total {totals[0]:7.2f} {totals[1]:8.0f} {totals[2]:7.2f} {totals[3]:8.0f}   "
-          f"warm/cold: time {totals[2] / totals[0]:.2f}, mat-vecs {totals[3] / totals[1]:.2f}")
+    crystal = Crystal(load_tb_parameters(params))
+    bulk = bulk_tb(crystal)
+    sigma = bulk.E_vbm + bulk.Eg / 2
+    print(f"\n## across sizes: guess mapped from N − 1 (scaled positions) vs cold, {params}, filtered")
+    print(f"{'N':>3} {'cold mv':>8} {'mapped mv':>10} {'ratio':>6}")
+    previous = None
+    for n in sizes:
+        system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n))
+        kw = dict(solver="filtered", tol=1e-8, **solver_hints(system, bulk.Eg / 2))
+        cold = solve_band_edges(system.hamiltonian, sigma, 3, 3, **kw)
+        if previous is not None:
+            guess = map_to_size(previous[0], system, previous[1].vectors)
+            mapped = solve_band_edges(system.hamiltonian, sigma, 3, 3, guess=guess, **kw)
+            ratio = mapped.info["matvecs"] / cold.info["matvecs"]
+            print(f"{n:3d} {cold.info['matvecs']:8.0f} {mapped.info['matvecs']:10.0f} {ratio:6.2f}", flush=True)
+        previous = (system, cold)
 
 
 PRIMME_CHILD = r"""
@@ -204,6 +299,9 @@ def main() -> None:
     parser.add_argument("--family-size", type=int, default=8)
     parser.add_argument("--family-points", type=int, default=10)
     parser.add_argument("--family-solver", default="filtered")
+    parser.add_argument("--map-sizes", type=int, nargs="*", default=[8, 9, 10], help="section 3b (empty: skip)")
+    parser.add_argument("--map-set", default="CsPbI3-refit-N23")
+    parser.add_argument("--field-sizes", type=int, nargs="*", default=[8, 10, 13], help="section 3c (empty: skip)")
     parser.add_argument("--peer-sizes", type=int, nargs="*", default=[6, 8])
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--before", metavar="DIR", help="an earlier checkout (git archive COMMIT | tar -x -C DIR) "
@@ -217,6 +315,10 @@ def main() -> None:
         matvec_table(args.sizes, args.sets, args.timeout, args.before)
     if args.family_points:
         family(args.family_size, args.family_points, args.family_solver)
+    if len(args.map_sizes) > 1:
+        across_sizes(args.map_set, args.map_sizes)
+    if args.field_sizes:
+        field_seed(args.map_set, args.field_sizes)
     if args.peer_sizes:
         peers(args.peer_sizes, args.timeout)
 

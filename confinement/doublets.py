@@ -17,6 +17,7 @@ from .magnetic import hamiltonian_in_field, peierls_derivative
 from .solvers import solve_band_edges
 from .system import FiniteSystem
 from .units import MU_B
+from .warm_start import WarmStarts
 
 #: Unit field directions of the crystal axes.
 AXES = {"x": np.array([1.0, 0.0, 0.0]), "y": np.array([0.0, 1.0, 0.0]), "z": np.array([0.0, 0.0, 1.0])}
@@ -54,22 +55,50 @@ def require_solver_symmetry(system: FiniteSystem, solver: str, shape: str = "") 
                              "use 'auto' (dense for small systems, filtered otherwise), 'dense' or 'filtered'")
 
 
+def _solve_warm(h, sigma: float, n: int, system: FiniteSystem, solve: str, warm_starts: WarmStarts | None,
+                start=None, **options):
+    """:func:`solve_band_edges` (n states per side) from ``start`` if given, else from
+    ``warm_starts``' entry for this layout and solve kind (its own subspace left there)."""
+    store = warm_starts if start is None else None
+    guess = store.get(system, solve) if store is not None else start
+    if guess is not None:
+        options["guess"] = guess
+    states = solve_band_edges(h, sigma, n, n, **options)
+    if store is not None:
+        store.put(system, states, solve)
+    states.info.setdefault("warm_start", guess is not None)
+    return states
+
+
 def finite_field_splittings(system: FiniteSystem, sigma: float, *, field_T: float = 1.0,
                             direction: np.ndarray = AXES["z"], gauge_origin: np.ndarray | None = None,
-                            solver: str = "auto", tol: float = 1e-9, half_gap: float | None = None) -> dict[str, float]:
+                            solver: str = "auto", tol: float = 1e-9, half_gap: float | None = None,
+                            warm_starts: WarmStarts | None = None, zero_field=None,
+                            info: dict | None = None) -> dict[str, float]:
     """g along ``direction`` of both band-edge doublets from one solve at ``field_T`` (T):
     {'above': conduction-band bottom (electron), 'below': valence-band top (hole)},
     g = [E(⇑) − E(⇓)]/(μB B) with ⇑ the state of positive ⟨J·n⟩.
 
     Only a field along z keeps the rotation about z (C4z or C2z) in the symmetric gauge about the
     centre: for any other direction the solver gets inversion parity only (and no time reversal).
+    ``warm_starts``: a :class:`~confinement.warm_start.WarmStarts` store consulted and updated (the
+    solve kind names the field and its direction) unless ``zero_field`` is used: the subspace of
+    the same system's zero-field solve (``BandEdgeStates.subspace``), the start whenever the field
+    keeps the rotation blocks (along z, symmetric gauge; measured better than the previous
+    parameter point's field subspace, docs/performance.md); ``info``: a dict filled with the
+    solver's statistics (mat-vecs, iterations, warm_start).
     """
     n_hat = np.asarray(direction, float) / np.linalg.norm(direction)
     h = hamiltonian_in_field(system, field_T * n_hat, gauge_origin)
     along_z = bool(np.allclose(n_hat[:2], 0.0))          # only a field along z keeps C4z / C2z
     hints = (solver_hints(system, half_gap, kramers=False, rotation=along_z) if gauge_origin is None
              else {"half_gap": half_gap, "kramers": False})
-    states = solve_band_edges(h, sigma, 2, 2, solver=solver, tol=tol, **hints)
+    solve = f"B={field_T:g}T n={np.round(n_hat, 9).tolist()} origin={gauge_origin is not None}"
+    same_blocks = along_z and gauge_origin is None and hints.get("rotation") is not None
+    states = _solve_warm(h, sigma, 2, system, solve, warm_starts, zero_field if same_blocks else None,
+                         solver=solver, tol=tol, **hints)
+    if info is not None:
+        info.update(states.info, solver=states.solver, seconds=states.seconds)
     j_n = sum(n_hat[g] * system.angular_momentum[g] for g in range(3))
     out = {}
     for side, energies, vectors in (("below", states.below, states.vectors_below),
@@ -97,7 +126,7 @@ def finite_field_g(system: FiniteSystem, sigma: float, side: str, **options) -> 
 def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "auto", tol: float = 1e-8,
                        finite_field_T: float | None = 1.0, gauge_origin: np.ndarray | None = None,
                        n_extra: int = 0, surface_threshold: float = 0.5, half_gap: float | None = None,
-                       field_axes: str = "z", guess=None) -> dict:
+                       field_axes: str = "z", warm_starts: WarmStarts | None = None) -> dict:
     """Band edges and g-factors of a finite system around the in-gap reference ``sigma`` (eV).
 
     Returns a JSON-ready record: energies (eV), first-order g tensors, their principal values and
@@ -107,9 +136,10 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
     compared with the first-order tensor along it in ``g_e_field_check``/``g_h_field_check``;
     ``g_e_finite_field`` is the value along the last axis given), surface weights, residuals,
     solver and timing. A band-edge doublet with surface weight above ``surface_threshold`` is
-    reported in ``warnings``, never dropped. ``guess``: a warm start for the zero-field solve
-    (``BandEdgeStates.warm_start`` of a neighbouring system of the same size; the filtered solver
-    uses it, the certificate is the same).
+    reported in ``warnings``, never dropped. ``warm_starts``: a
+    :class:`~confinement.warm_start.WarmStarts` store; every solve (zero field and each field axis)
+    starts from the last subspace of a system of the same layout and leaves its own there (the
+    filtered solver uses it; the certificate is the same; ``solver_info['warm_start']`` says which).
     """
     import time
 
@@ -119,10 +149,8 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
         raise ParameterError(f"field_axes must name distinct axes of 'xyz' (e.g. 'z' or 'xyz'), got {field_axes!r}")
     start = time.perf_counter()
     n = 3 + n_extra
-    hints = solver_hints(system, half_gap)
-    if guess is not None:
-        hints["guess"] = guess
-    states = solve_band_edges(system.hamiltonian, sigma, n, n, solver=solver, tol=tol, **hints)
+    states = _solve_warm(system.hamiltonian, sigma, n, system, "B=0", warm_starts, solver=solver, tol=tol,
+                         **solver_hints(system, half_gap))
     for side, e in (("valence", states.below), ("conduction", states.above)):
         if abs(e[0] - e[1]) > 1e-6:
             raise PhysicsCheckError(f"{side}-band edge is not degenerate: {e[:2]} eV (Kramers pair expected)")
@@ -154,15 +182,19 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
                                       f"a surface state, not an interior state")
     if finite_field_T:
         checks: dict[str, dict] = {"g_e_field_check": {}, "g_h_field_check": {}}
+        field_info: dict[str, dict] = {}
         for axis in field_axes:
+            field_info[axis] = {}
             split = finite_field_splittings(system, sigma, field_T=finite_field_T, direction=AXES[axis],
-                                            gauge_origin=gauge_origin, solver=solver, tol=tol, half_gap=half_gap)
+                                            gauge_origin=gauge_origin, solver=solver, tol=tol, half_gap=half_gap,
+                                            warm_starts=warm_starts, zero_field=states.subspace,
+                                            info=field_info[axis])
             for key, side, gt in (("g_e", "above", g_e), ("g_h", "below", g_h)):
                 record[f"{key}_finite_field"] = split[side]
                 checks[f"{key}_field_check"][axis] = {"finite_field": split[side],
                                                       "first_order": float(gt.along(AXES[axis]))}
         for check in checks.values():
             check["max_deviation"] = max(abs(c["finite_field"] - c["first_order"]) for c in check.values())
-        record.update(checks, finite_field_T=finite_field_T)
+        record.update(checks, finite_field_T=finite_field_T, field_solver_info=field_info)
     record["seconds"] = time.perf_counter() - start
     return record

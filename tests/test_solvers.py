@@ -10,8 +10,9 @@ import scipy.sparse as sps
 from confinement.doublets import band_edge_gfactors, solver_hints
 from confinement.errors import ConvergenceError, ParameterError
 from confinement.solvers import register_solver, solve_band_edges, solver_names
-from confinement.solvers.filtered import FilterOptions, SolverInfo, Subspace, band_edge_states
+from confinement.solvers.filtered import FilterOptions, SolverInfo, band_edge_states
 from confinement.solvers.registry import SOLVERS
+from confinement.warm_start import WarmStarts, layout_key
 from tightbinding.bulk import bulk_tb
 from tightbinding.crystal import Crystal
 from tightbinding.nanocrystal import build_nanocrystal, make_shape
@@ -51,24 +52,47 @@ def test_solver_names_list_auto_then_every_registered_strategy():
 
 
 def test_warm_start_gives_the_cold_energies_and_g_with_fewer_matvecs(family):
-    """A neighbouring X–X parameter point started from the previous subspace: the same band edges
-    (1e-9 eV) and g (1e-7) as a cold start, fewer mat-vecs, every residual within tol."""
+    """A neighbouring X–X parameter point started, through a WarmStarts store, from the previous
+    point's zero-field subspace (the 1 T solve along z starts from the point's own zero-field
+    subspace, cold or warm): the same band edges (1e-9 eV) and g (1e-7, first order and finite
+    field) as a cold start, fewer mat-vecs, residuals within tol."""
     (first, bulk0), (second, bulk1) = family
     sigma0, sigma1 = (b.E_vbm + b.Eg / 2 for b in (bulk0, bulk1))
-    start = solve_band_edges(first.hamiltonian, sigma0, 6, 6, solver="filtered", tol=1e-9,
-                             **solver_hints(first, bulk0.Eg / 2))
-    assert isinstance(start.subspace, Subspace) and "_subspace" not in start.info
-    cold = band_edge_gfactors(second, sigma1, solver="filtered", tol=1e-9, finite_field_T=None,
-                              half_gap=bulk1.Eg / 2)
-    warm = band_edge_gfactors(second, sigma1, solver="filtered", tol=1e-9, finite_field_T=None,
-                              half_gap=bulk1.Eg / 2, guess=start.warm_start)
+    store = WarmStarts()
+    kw = dict(solver="filtered", tol=1e-9, finite_field_T=1.0)
+    band_edge_gfactors(first, sigma0, half_gap=bulk0.Eg / 2, warm_starts=store, **kw)
+    assert len(store) == 1 and store.hits == 0 and store.misses == 1        # B = 0 only
+    cold = band_edge_gfactors(second, sigma1, half_gap=bulk1.Eg / 2, **kw)
+    warm = band_edge_gfactors(second, sigma1, half_gap=bulk1.Eg / 2, warm_starts=store, **kw)
+    assert store.hits == 1
+    assert warm["field_solver_info"]["z"]["warm_start"] and cold["field_solver_info"]["z"]["warm_start"]
     np.testing.assert_allclose(warm["levels_below"], cold["levels_below"], atol=1e-9)
     np.testing.assert_allclose(warm["levels_above"], cold["levels_above"], atol=1e-9)
-    assert warm["g_e"] == pytest.approx(cold["g_e"], abs=1e-7)
-    assert warm["g_h"] == pytest.approx(cold["g_h"], abs=1e-7)
+    for key in ("g_e", "g_h", "g_e_finite_field", "g_h_finite_field"):
+        assert warm[key] == pytest.approx(cold[key], abs=1e-7), key
     assert warm["residual_max"] <= 1e-9
     assert warm["solver_info"]["warm_start"] and not cold["solver_info"]["warm_start"]
     assert warm["solver_info"]["matvecs"] < cold["solver_info"]["matvecs"]
+
+
+def test_warm_starts_answer_only_for_the_same_layout_and_evict_oldest_first(family):
+    """Another size or another solve kind is a miss (its blocks differ); beyond max_bytes the
+    oldest entry goes."""
+    (system, bulk), _ = family
+    small, _ = _cube(0.25, n_pb=2)
+    hints = solver_hints(system, bulk.Eg / 2)
+    states = solve_band_edges(system.hamiltonian, bulk.E_vbm + bulk.Eg / 2, 2, 2, solver="filtered", tol=1e-9,
+                              **hints)
+    store = WarmStarts()
+    store.put(system, states)
+    assert store.get(system) is states.subspace
+    assert store.get(small) is None and store.get(system, "B=1T z") is None
+    size = sum(v.nbytes for v in states.subspace.blocks.values())
+    tight = WarmStarts(max_bytes=int(1.5 * size))
+    tight.put(system, states, "a")
+    tight.put(system, states, "b")
+    assert len(tight) == 1 and tight.get(system, "a") is None and tight.get(system, "b") is states.subspace
+    assert layout_key(system) != layout_key(small) and layout_key(system) == layout_key(family[1][0])
 
 
 def test_warm_start_from_the_same_system_needs_a_fraction_of_the_work(family):
@@ -135,3 +159,23 @@ def test_an_unconverged_filtered_solve_raises_with_the_history(family):
                          parity=system.inversion(), rotation=system.z_rotation(), max_iter=2)
     with pytest.raises(ParameterError, match="unknown filtered-solver option"):
         band_edge_states(system.hamiltonian, bulk.E_vbm, bulk.E_vbm + 2 * hg, no_such_option=1)
+
+
+def test_the_field_solve_starts_from_the_zero_field_subspace(family, monkeypatch):
+    """The 1 T solve along z (C4h blocks without Θ) seeded with the zero-field Kramers-reduced
+    subspace and its time-reversed images: the finite-field g of a cold field solve (1e-7) with
+    fewer mat-vecs (measured 0.46-0.53x at N = 8, 10: docs/performance.md)."""
+    import confinement.doublets as doublets
+
+    (system, bulk), _ = family
+    sigma, kw = bulk.E_vbm + bulk.Eg / 2, dict(solver="filtered", tol=1e-9, half_gap=bulk.Eg / 2)
+    seeded = band_edge_gfactors(system, sigma, **kw)
+    solve = doublets._solve_warm
+    monkeypatch.setattr(doublets, "_solve_warm", lambda *a, **o: solve(*a[:6], None, **o))   # no fallback
+    cold = band_edge_gfactors(system, sigma, **kw)
+    field_seeded, field_cold = (r["field_solver_info"]["z"] for r in (seeded, cold))
+    assert field_seeded["warm_start"] and not field_cold["warm_start"]
+    assert field_seeded["seed"] == "subspace and its time reversal"
+    for key in ("g_e_finite_field", "g_h_finite_field"):
+        assert seeded[key] == pytest.approx(cold[key], abs=1e-7), key
+    assert field_seeded["matvecs"] < field_cold["matvecs"]

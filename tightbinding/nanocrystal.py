@@ -30,6 +30,7 @@ from confinement.nc_result import NCResult
 from confinement.shapes import Shape, get_shape, shape_names
 from confinement.symmetry import C4Z, spinful_rotation_block
 from confinement.system import FiniteSystem, build_finite_system
+from confinement.warm_start import WarmStarts
 
 from .crystal import Crystal
 from .lattice import pybinding_lattice
@@ -213,7 +214,8 @@ def _json_shift(shift: float) -> float | str:
 def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
                          passivation_shift: float = DEFAULT_PASSIVATION_SHIFT, solver: str = "auto",
                          finite_field_T: float | None = 1.0, tol: float = 1e-8, n_extra: int = 0,
-                         epsilon: float | None = None, field_axes: str = "z") -> NCResult:
+                         epsilon: float | None = None, field_axes: str = "z",
+                         warm_starts: WarmStarts | None = None) -> NCResult:
     """Band edges and g-factors of a tight-binding NC (:class:`~confinement.nc_result.NCResult`, the same
     fields as k·p; eV, nm, J-convention).
 
@@ -222,7 +224,9 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
     of the first-order e–h Coulomb correction of E_transition (:mod:`confinement.coulomb`, cubes
     and spheres; None: E_transition = E_gap). ``field_axes``: axes of the finite-field check
     (:func:`confinement.doublets.band_edge_gfactors`). The record names the ``point_group`` whose
-    symmetry blocks the solver used and the ``solver`` strategy.
+    symmetry blocks the solver used and the ``solver`` strategy. ``warm_starts``: a
+    :class:`~confinement.warm_start.WarmStarts` store shared by the solves of a sweep (same answer
+    within tol, fewer mat-vecs for neighbouring parameter sets of one size).
     """
     import time
 
@@ -239,7 +243,7 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
     require_solver_symmetry(system, solver, shape.kind)
     build_seconds = time.perf_counter() - start
     record = band_edge_gfactors(system, sigma, solver=solver, finite_field_T=finite_field_T, tol=tol,
-                                n_extra=n_extra, half_gap=bulk.Eg / 2, field_axes=field_axes)
+                                n_extra=n_extra, half_gap=bulk.Eg / 2, field_axes=field_axes, warm_starts=warm_starts)
     shift = coulomb_shift(shape.kind, shape.edge_nm, epsilon)
     record.update({
         "model": "tb", "params": crystal.params.name, "shells": list(crystal.shells), "shape": shape.kind,

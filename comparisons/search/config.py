@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from confinement.config_base import Strict
 
@@ -72,9 +72,18 @@ class NCSection(Strict):
 
 
 class EnsembleSection(Strict):
-    """Cuboids compared with the cube at the same transition energy (base and optimum)."""
+    """Cuboids and spheres compared with the cube at the same transition energy (base and optima)."""
 
     cuboids: list[tuple[int, int, int]] = Field(default=[], description="Pb per edge (Nx, Ny, Nz) of each cuboid")
+    spheres: list[float] = Field(default=[], description="diameters (nm) of spheres cut from the lattice")
+
+    @field_validator("spheres")
+    @classmethod
+    def _positive_diameters(cls, diameters: list[float]) -> list[float]:
+        bad = [d for d in diameters if not d > 0]
+        if bad:
+            raise ValueError(f"sphere diameters must be positive (nm), got {bad}")
+        return diameters
 
 
 class BoundOutput(Strict):

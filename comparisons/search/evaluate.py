@@ -26,6 +26,7 @@ from typing import Any
 
 from confinement.errors import LandegError
 from confinement.io import write_json
+from confinement.shapes import get_shape
 
 from ..sweeps.runner import PointCache
 from ..sweeps.size_series import size_series_config
@@ -155,12 +156,15 @@ class Evaluator:
         return key, record, record.get("set_file")
 
     # -- stage 2: cubes ----------------------------------------------------------------------
-    def cube(self, set_file: str, n: int | list[int], shape: str = "cube") -> dict[str, Any]:
-        """The NC record of one cube (or cuboid) of a set, through the sweep point cache."""
+    def cube(self, set_file: str, n: int | list[int] | float, shape: str = "cube") -> dict[str, Any]:
+        """The NC record of one cube of a set (``n`` Pb per edge), or of another shape (a cuboid:
+        ``n`` = [Nx, Ny, Nz]; a sphere: ``n`` = diameter in nm), through the sweep point cache."""
         config = size_series_config(set_file, [n] if shape == "cube" else [1], self.out, solver=self.config.nc.solver,
                                     compare=False)
         if shape != "cube":
-            model = config.models[0].model_copy(update={"shape": shape, "sweep": {"n_pb": [",".join(map(str, n))]}})
+            axis = get_shape(shape).size_axis()
+            size = ",".join(map(str, n)) if axis == "n_pb" else float(n)
+            model = config.models[0].model_copy(update={"shape": shape, "sweep": {axis: [size]}})
             config = config.model_copy(update={"models": [model]})
         (point,) = plan(config)
         if self.cache.has(point):

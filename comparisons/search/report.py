@@ -95,21 +95,30 @@ def markdown(summary: dict[str, Any]) -> str:
         lines.append(f"| {w} | {_f(r.get('rise'))} | {_f(r.get('g_h_high'))} | {r['n_points_with_cubes']} |")
     ens = summary.get("ensemble") or {}
     if ens and "skipped" not in ens:
-        lines += ["", "Cuboids versus the cube at the same transition energy (principal values minus g_cube(E)):", "",
-                  "| set | cuboid | E (eV) | g_e spread | g_h spread | mean g_e − cube | mean g_h − cube |",
+        lines += ["", "Cuboids and spheres versus the cube at the same transition energy (principal values minus "
+                  "g_cube(E)):", "",
+                  "| set | NC | E (eV) | g_e spread | g_h spread | mean g_e − cube | mean g_h − cube |",
                   "|---|---|---|---|---|---|---|"]
         for label, rows in ens.items():
             for r in rows:
+                name = _nc_name(r)
                 if "error" in r:
-                    lines.append(f"| {label} | {r['n_pb']} | {r['E']:.3f} | ({r['error'][:60]}) | | | |")
+                    lines.append(f"| {label} | {name} | {r['E']:.3f} | ({r['error'][:60]}) | | | |")
                     continue
-                lines.append(f"| {label} | {'×'.join(map(str, r['n_pb']))} | {r['E']:.3f} | "
+                lines.append(f"| {label} | {name} | {r['E']:.3f} | "
                              f"{r['g_e_shape_spread']:.4f} | {r['g_h_shape_spread']:.4f} | "
                              f"{r['g_e_mean_minus_cube']:+.4f} | {r['g_h_mean_minus_cube']:+.4f} |")
     lines += ["", "Starts:", ""]
     lines += [f"- {s['objective']} start {s['start']}: {s['calls']} calls, best {_f(s['best'])}; {s['message']}"
               for s in summary["starts"]]
     return "\n".join(lines) + "\n"
+
+
+def _nc_name(row: dict[str, Any]) -> str:
+    """'cuboid 5×5×7' or 'sphere 4.5 nm' (a summary written before spheres: its cuboid edges)."""
+    if row.get("shape", "cuboid") == "sphere":
+        return f"sphere {row['size']:g} nm"
+    return "cuboid " + "×".join(map(str, row.get("size", row.get("n_pb"))))
 
 
 def sensitivity_figure(summary: dict[str, Any]):

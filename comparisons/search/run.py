@@ -148,21 +148,25 @@ def _harrison(path: str, a: float) -> float | None:
 
 
 def ensemble_check(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) -> dict[str, Any]:
-    """Cuboids versus the cube at their transition energy, for the base and the best set of each
-    objective: the principal g values of each cuboid minus g_cube(E) (the shape spread of g at
-    fixed energy that the ensemble study scales up to Δg; docs/ensembles.md)."""
+    """Cuboids and spheres versus the cube at their own transition energy, for the base and the
+    best set of each objective: the principal g values of each NC minus g_cube(E) (the shape spread
+    of g at fixed energy that the ensemble study scales up to Δg; docs/ensembles.md)."""
     sets = {"base": summary["base"]["set_file"]}
     for objective, best in summary["objectives"].items():
         sets[f"best_{objective}"] = best["set_file"]
+    shapes = [("cuboid", list(edges)) for edges in config.ensemble.cuboids]
+    shapes += [("sphere", float(d)) for d in config.ensemble.spheres]
     out: dict[str, Any] = {}
     for label, set_file in sets.items():
-        if set_file is None or not config.ensemble.cuboids:
+        if set_file is None or not shapes:
             continue
         rows = []
-        for edges in config.ensemble.cuboids:
-            rec = ev.cube(set_file, list(edges), shape="cuboid")
+        for shape, size in shapes:
+            rec = ev.cube(set_file, size, shape=shape)
             e = rec["E_transition"]
-            row: dict[str, Any] = {"n_pb": list(edges), "E": e}
+            row: dict[str, Any] = {"shape": shape, "size": size, "E": e}
+            if shape == "cuboid":
+                row["n_pb"] = size
             try:
                 cube = ev.at_energy(set_file, e, "figure")
             except Exception as exc:   # noqa: BLE001 - out of range or solver failure: recorded

@@ -20,6 +20,7 @@ from typing import Any
 from confinement.errors import ConfigError, LandegError
 from confinement.nc_result import TABLE_COLUMNS, NCResult
 from confinement.shapes import get_shape
+from confinement.warm_start import WarmStarts
 
 from .config import Range
 from .sweep_config import SIZE_AXES, KPModel, RunConfig, TBModel, box_edges
@@ -41,6 +42,7 @@ class Point:
     coords: dict[str, Any]
     inputs: dict[str, Any]
     key: str = field(default="")
+    warm_start: bool = True     # not part of the key: the answer is the same within tol
 
     def describe(self) -> str:
         """'etb n_pb=5' — for progress lines and error messages."""
@@ -92,7 +94,8 @@ def plan(config: RunConfig, *, refit_dir: str | Path | None = None, skipped: lis
                         skipped.append(f"{model.id} {coords}: {inputs['skip']}")
                     continue
                 label = " ".join([model.id] + [f"{k}={v}" for k, v in coords.items() if k not in SIZE_AXES])
-                points.append(Point(model.id, model.kind, label, coords, inputs, content_hash(inputs)))
+                points.append(Point(model.id, model.kind, label, coords, inputs, content_hash(inputs),
+                                    warm_start=config.run.warm_start))
         except ConfigError as exc:
             raise ConfigError(f"{where}.{exc}") from None
         except LandegError as exc:
@@ -289,11 +292,21 @@ def refitted_set(refit_config: str | Path, cache_dir: str | Path | None, *, dry_
 # ----------------------------------------------------------------------------------------------
 # evaluation (runs on workers)
 
+#: The warm starts of the points this process computes (one store per worker process): a point
+#: starts its filtered solves from the last subspace of a cube of the same layout
+#: (:mod:`confinement.warm_start`); ``[run] warm_start = false`` turns it off.
+WARM_STARTS = WarmStarts()
+
+
 def evaluate_point(point: Point) -> dict[str, Any]:
     """The result record of one point: the model's :class:`~confinement.nc_result.NCResult` as its
     JSON-ready record plus the point (energies eV, sizes nm, g J-convention)."""
     inputs = point.inputs
-    record = (_evaluate_kp(inputs) if point.kind == "kp" else _evaluate_tb(inputs)).as_record()
+    if point.kind == "kp":
+        result = _evaluate_kp(inputs)
+    else:
+        result = _evaluate_tb(inputs, WARM_STARTS if point.warm_start else None)
+    record = result.as_record()
     record["point"] = {"model_id": point.model_id, "label": point.label, "coords": point.coords, "key": point.key}
     record["label"] = point.label
     return record
@@ -309,7 +322,7 @@ def _evaluate_kp(inputs: dict[str, Any]) -> NCResult:
                           finite_field_T=inputs["finite_field_T"], solver=inputs["solver"], params=params)
 
 
-def _evaluate_tb(inputs: dict[str, Any]) -> NCResult:
+def _evaluate_tb(inputs: dict[str, Any], warm_starts: WarmStarts | None) -> NCResult:
     from tightbinding.crystal import Crystal
     from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
     from tightbinding.parameters import load_tb_parameters
@@ -327,7 +340,7 @@ def _evaluate_tb(inputs: dict[str, Any]) -> NCResult:
     shift = float(inputs["passivation_shift"])
     return nanocrystal_gfactors(crystal, shape, passivation=inputs["passivation"], passivation_shift=shift,
                                 solver=inputs["solver"], finite_field_T=inputs["finite_field_T"], tol=inputs["tol"],
-                                epsilon=inputs["epsilon"])
+                                epsilon=inputs["epsilon"], warm_starts=warm_starts)
 
 
 #: Columns of the tidy results table: the NC result's (confinement.nc_result.TABLE_COLUMNS) with the

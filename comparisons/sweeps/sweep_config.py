@@ -196,12 +196,14 @@ ModelSpec = Annotated[KPModel | TBModel, Field(discriminator="kind")]
 class RunSection(Strict):
     """``[run]``: execution. ``workers`` local processes (1: in this process); ``scheduler``: a Dask
     distributed address ('tcp://host:8786') that runs the points instead; solver strategy and
-    residual tolerance (eV) of the NC eigen-solver."""
+    residual tolerance (eV) of the NC eigen-solver; warm starts across the points of a worker."""
 
     workers: int = Field(default=1, ge=1, description="local worker processes (1: in this process)")
     scheduler: str | None = Field(default=None, description="Dask distributed scheduler address; unset: local")
     solver: str = Field(default="auto", description=f"NC eigen-solver: {', '.join(solver_names())}")
     tol: float = Field(default=1e-8, gt=0, le=1e-4, description="residual tolerance ‖Hv − Ev‖ (eV)")
+    warm_start: bool = Field(default=True, description="start each filtered solve from the last subspace of a "
+                             "cube of the same size in the same worker (same certificate, fewer mat-vecs)")
 
     @field_validator("solver")
     @classmethod

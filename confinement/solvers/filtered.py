@@ -93,7 +93,8 @@ class SolverInfo:
 class Subspace:
     """The final Ritz basis of a filtered solve, per symmetry block (key → (n_block, k) orthonormal
     columns, the guard vectors included): a warm start for a solve of the same dimension ``n`` and
-    the same blocks (a neighbouring parameter set at the same size)."""
+    the same blocks (a neighbouring parameter set at the same size), or of the same system in a
+    field along its rotation axis (the blocks Θ pairs with are filled by time reversal)."""
 
     n: int
     blocks: dict
@@ -156,6 +157,12 @@ def _orth_against(M, Z):
     for _ in range(2):
         M = M - Z @ (Z.conj().T @ M)
     return M
+
+
+def _principal_directions(X: np.ndarray, rel: float = 1e-3) -> np.ndarray:
+    """Orthonormal basis of the column space of X, directions below ``rel`` of the largest dropped."""
+    U, sv, _ = np.linalg.svd(X, full_matrices=False)
+    return U[:, sv > rel * sv[0]] if sv.size and sv[0] > 0 else U[:, :0]
 
 
 def _pick_one_per_doublet(K, keep):
@@ -411,31 +418,48 @@ class _FilteredRun:
         self.info.times["setup"] = time.perf_counter() - t0
 
     def seed_sectors(self, guess) -> bool:
-        """Warm start. A :class:`Subspace` of the same blocks seeds every block with its previous
-        Ritz basis (True: the first wide filter is skipped); full-space vectors (n, k) are projected
-        onto every block (orthonormalised; directions below 1e-3 of the largest dropped) and join
-        the random start block (False: the first filter stays)."""
+        """Warm start. A :class:`Subspace` seeds every block with its previous Ritz basis (True: the
+        first wide filter is skipped); its blocks must be those of this solve, or a subset of them
+        whose time-reversed images fill the rest (the zero-field subspace, Kramers-reduced, seeding a
+        solve in a field along the rotation axis: same bases, Θ no longer a symmetry). Full-space
+        vectors (n, k) are projected onto every block (orthonormalised; directions below 1e-3 of the
+        largest dropped) and join the random start block (False: the first filter stays)."""
         if guess is None:
             return False
         if isinstance(guess, Subspace):
             keys = [str(blk.key) for blk in self.blocks]
-            if guess.n != self.H.shape[0] or set(guess.blocks) != set(keys):
+            if guess.n != self.H.shape[0] or not set(guess.blocks) <= set(keys):
                 raise ParameterError(f"the warm-start subspace is of another system (n = {guess.n}, blocks "
                                      f"{sorted(guess.blocks)}; here n = {self.H.shape[0]}, blocks {keys})")
-            for key, sec in zip(keys, self.sectors):
-                sec.V = np.asarray(guess.blocks[key], dtype=np.complex128)
-            self.info.blocks["guess"] = "subspace"
+            images = self._time_reversed(guess) if set(guess.blocks) != set(keys) else None
+            for key, blk, sec in zip(keys, self.blocks, self.sectors):
+                seed = guess.blocks.get(key)
+                if seed is None:
+                    seed = _principal_directions(blk.basis.conj().T @ images)
+                    if seed.shape[1] == 0:
+                        raise ParameterError(f"the warm-start subspace has no time-reversed image in block {key}")
+                sec.V = np.asarray(seed, dtype=np.complex128)
+                if images is not None:      # as many vectors as the seed has: random fill would
+                    sec.b = max(1, min(sec.b, sec.V.shape[1] // sec.per))   # spoil the cut (measured)
+            self.info.blocks["guess"] = "subspace" if images is None else "subspace and its time reversal"
             return True
         guess = np.asarray(guess, dtype=np.complex128)
         if guess.ndim != 2 or guess.shape[0] != self.H.shape[0]:
             raise ParameterError(f"a warm-start guess must be (n, k) with n = {self.H.shape[0]}, got {guess.shape}")
         for blk, sec in zip(self.blocks, self.sectors):
-            X = guess if blk.basis is None else blk.basis.conj().T @ guess
-            U, sv, _ = np.linalg.svd(X, full_matrices=False)
-            if sv.size and sv[0] > 0:
-                sec.seed(U[:, sv > 1e-3 * sv[0]])
+            X = _principal_directions(guess if blk.basis is None else blk.basis.conj().T @ guess)
+            if X.shape[1]:
+                sec.seed(X)
         self.info.blocks["guess"] = int(guess.shape[1])
         return False
+
+    def _time_reversed(self, guess: Subspace) -> np.ndarray:
+        """Θ of the guess's block bases lifted to the full space (n, Σk): J conj(V_key Z_key)."""
+        from ..symmetry import kramers_matrix
+
+        bases = {str(blk.key): blk for blk in self.blocks}
+        lifted = np.hstack([bases[key].to_full(np.asarray(Z, np.complex128)) for key, Z in guess.blocks.items()])
+        return kramers_matrix(self.H.shape[0]) @ lifted.conj()
 
     def project_seed(self) -> None:
         """Rayleigh–Ritz on the seeded blocks (no filter), then sigma, cut and degree from the Ritz
@@ -678,7 +702,7 @@ def filtered_band_edges(h, sigma: float, n_below: int, n_above: int, tol: float 
                                "for sigma at the bulk mid-gap)") from None
     return e, v, {"iterations": info.iterations, "matvecs": float(info.matvecs), "sigma_final": info.sigma,
                   "degrees": info.degrees, "backend": info.backend, "threads": info.threads,
-                  "warm_start": guess is not None, SUBSPACE_KEY: info.subspace}
+                  "warm_start": guess is not None, "seed": info.blocks.get("guess"), SUBSPACE_KEY: info.subspace}
 
 
 register_solver("filtered", filtered_band_edges)
