@@ -9,6 +9,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from comparisons.search import evaluate as evaluate_module
@@ -108,10 +109,20 @@ def test_quick_bound_is_admissible_and_resumes(tmp_path, monkeypatch):
     # energy its g_e is the cube's to 0.02 (in the two-band picture g_e is a function of the
     # electron's confinement energy alone; 0.006 found); its g_h is not (surface termination,
     # docs/second_neighbour.md), so only the electron is asserted
-    (sphere,) = [r for r in summary["ensemble"]["base"] if r["shape"] == "sphere"]
+    sphere, larger = [r for r in summary["ensemble"]["base"] if r["shape"] == "sphere"]
     assert "error" not in sphere and 2.17 < sphere["E"] < 2.6
     assert sphere["g_e_shape_spread"] < 1e-6 and sphere["g_h_shape_spread"] < 1e-6
     assert abs(sphere["g_e_mean_minus_cube"]) < 0.02
+    assert "not bracketed" in larger["error"] and np.ptp(larger["g_h_principal"]) < 1e-6   # below the cubes' E
+    # spheres read at the target energies: interpolated between the two that bracket e_low, never
+    # extrapolated to e_high (outside the spheres' range)
+    series = summary["sphere_series"]["base"]
+    e_low = config.nc.e_low
+    (lo, hi) = sorted([larger, sphere], key=lambda r: r["E"])
+    t = (e_low - lo["E"]) / (hi["E"] - lo["E"])
+    expected = np.mean(lo["g_h_principal"]) + t * (np.mean(hi["g_h_principal"]) - np.mean(lo["g_h_principal"]))
+    assert series["g_h_low"] == pytest.approx(expected, abs=1e-12)
+    assert series["g_h_high"] is None and series["rise"] is None
     assert "sphere 4 nm" in (out / "summary.md").read_text()
 
     # 4. a rerun computes nothing

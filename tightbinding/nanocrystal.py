@@ -137,23 +137,37 @@ def passivate(system: FiniteSystem, projector: sps.csr_matrix, shift: float) -> 
 
 
 def dangling_directions(crystal: Crystal, system: FiniteSystem) -> list[tuple[int, np.ndarray]]:
-    """(site, unit vector) for every missing nearest-neighbour (Pb–X) bond of the system."""
-    a = crystal.a
-    grid = np.round(system.positions / (a / 2)).astype(np.int64)
-    present = {tuple(g) for g in grid}
-    missing = []
+    """(site, unit vector) for every missing nearest-neighbour (Pb–X) bond of the system, ordered by
+    site, then bond, then direction (vectorised: sites on the a/2 grid, looked up by integer key)."""
+    half = crystal.a / 2
+    grid = np.round(system.positions / half).astype(np.int64)
+    low = grid.min(axis=0) - 2
+    span = grid.max(axis=0) - low + 3
+
+    def keys(points: np.ndarray) -> np.ndarray:
+        shifted = points - low
+        return (shifted[:, 0] * span[1] + shifted[:, 1]) * span[2] + shifted[:, 2]
+
+    present = np.sort(keys(grid))
+    names = np.asarray(system.sublattice_names)[system.sublattice]
+    sites, order, vectors = [], [], []
     pbx = [b for b in crystal.bonds if b.shell == "Pb-X"]
-    names = system.sublattice_names
-    for site_index, (sub, g) in enumerate(zip(system.sublattice, grid)):
-        name = names[sub]
-        for bond in pbx:
-            for here, _there, sign in ((bond.i, bond.j, 1), (bond.j, bond.i, -1)):
-                if crystal.sites[here].name != name:
-                    continue
-                step = np.round(sign * bond.vector / (a / 2)).astype(np.int64)
-                if tuple(g + step) not in present:
-                    missing.append((site_index, sign * bond.vector / np.linalg.norm(bond.vector)))
-    return missing
+    for b, bond in enumerate(pbx):
+        for o, (here, sign) in enumerate(((bond.i, 1), (bond.j, -1))):
+            candidates = np.flatnonzero(names == crystal.sites[here].name)
+            step = np.round(sign * bond.vector / half).astype(np.int64)
+            wanted = keys(grid[candidates] + step)
+            pos = np.minimum(np.searchsorted(present, wanted), present.size - 1)
+            lost = candidates[present[pos] != wanted]
+            sites.append(lost)
+            order.append(np.full(lost.size, 2 * b + o))
+            vectors.append(np.broadcast_to(sign * bond.vector / np.linalg.norm(bond.vector), (lost.size, 3)))
+    if not sites:
+        return []
+    site, rank = np.concatenate(sites), np.concatenate(order)
+    direction = np.concatenate(vectors)
+    idx = np.lexsort((rank, site))
+    return [(int(site[i]), direction[i].copy()) for i in idx]
 
 
 def passivation_projector(crystal: Crystal, system: FiniteSystem,

@@ -108,6 +108,16 @@ def markdown(summary: dict[str, Any]) -> str:
                 lines.append(f"| {label} | {name} | {r['E']:.3f} | "
                              f"{r['g_e_shape_spread']:.4f} | {r['g_h_shape_spread']:.4f} | "
                              f"{r['g_e_mean_minus_cube']:+.4f} | {r['g_h_mean_minus_cube']:+.4f} |")
+    spheres = summary.get("sphere_series") or {}
+    if spheres:
+        nc = summary["config"]["nc"]
+        lines += ["", f"Spheres instead of cubes (g interpolated between the spheres that bracket "
+                  f"{nc['e_low']} and {nc['e_high']} eV; cube values in brackets):", "",
+                  "| set | rise | g_h(E_low) | g_h(E_high) | g_e(E_low) | g_e(E_high) |", "|---|---|---|---|---|---|"]
+        for label, r in spheres.items():
+            cube = r["cube"]
+            cells = [f"{_f(r[k])} ({_f(cube.get(k))})" for k in ("rise", "g_h_low", "g_h_high", "g_e_low", "g_e_high")]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", "Starts:", ""]
     lines += [f"- {s['objective']} start {s['start']}: {s['calls']} calls, best {_f(s['best'])}; {s['message']}"
               for s in summary["starts"]]

@@ -74,6 +74,7 @@ def run_bound(config: BoundConfig, out_dir: str | Path | None = None, *, log: Ca
                         config_path=config_path)
     try:
         summary["ensemble"] = ensemble_check(config, ev, summary)
+        summary["sphere_series"] = sphere_series(config, summary)
         summary["figure_series"] = figure_series(config, ev, summary)
     except BudgetExhausted as exc:
         summary["ensemble"] = {"skipped": str(exc)}
@@ -167,6 +168,9 @@ def ensemble_check(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) 
             row: dict[str, Any] = {"shape": shape, "size": size, "E": e}
             if shape == "cuboid":
                 row["n_pb"] = size
+            for carrier in ("g_e", "g_h"):
+                row[f"{carrier}_principal"] = (rec.get(f"{carrier}_principal", {}).get("principal_values")
+                                               or [rec[carrier]] * 3)
             try:
                 cube = ev.at_energy(set_file, e, "figure")
             except Exception as exc:   # noqa: BLE001 - out of range or solver failure: recorded
@@ -174,13 +178,42 @@ def ensemble_check(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) 
                 rows.append(row)
                 continue
             for carrier in ("g_e", "g_h"):
-                principal = rec.get(f"{carrier}_principal", {}).get("principal_values") or [rec[carrier]] * 3
-                row[f"{carrier}_principal"] = principal
+                principal = row[f"{carrier}_principal"]
                 row[f"{carrier}_cube_at_E"] = cube[carrier]
                 row[f"{carrier}_shape_spread"] = float(np.ptp(principal))
                 row[f"{carrier}_mean_minus_cube"] = float(np.mean(principal) - cube[carrier])
             rows.append(row)
         out[label] = rows
+    return out
+
+
+def sphere_series(config: BoundConfig, summary: dict[str, Any]) -> dict[str, Any]:
+    """The objectives read on spheres instead of cubes: per set, g_e and g_h of the ensemble-check
+    spheres interpolated linearly in E at ``e_low`` and ``e_high`` between the two spheres that
+    bracket each energy (never extrapolated: None where no pair does), the rise, and the cube's
+    values at the same energies (the set's ``nc``) beside them."""
+    nc = config.nc
+    cubes = {"base": summary["base"]}
+    cubes.update({f"best_{o}": best for o, best in summary["objectives"].items()})
+    out: dict[str, Any] = {}
+    for label, rows in (summary.get("ensemble") or {}).items():
+        spheres = sorted((r for r in rows if r.get("shape") == "sphere"), key=lambda r: r["E"])
+        if len(spheres) < 2:
+            continue
+        energies = np.array([r["E"] for r in spheres])
+        entry: dict[str, Any] = {"diameters_nm": [r["size"] for r in spheres], "E": energies.tolist()}
+        for name, energy in (("low", nc.e_low), ("high", nc.e_high)):
+            inside = energies[0] <= energy <= energies[-1]
+            for g in ("g_e", "g_h"):
+                values = np.array([float(np.mean(r[f"{g}_principal"])) for r in spheres])
+                entry[f"{g}_{name}"] = float(np.interp(energy, energies, values)) if inside else None
+        entry["rise"] = (entry["g_h_high"] - entry["g_h_low"]
+                         if entry["g_h_high"] is not None and entry["g_h_low"] is not None else None)
+        cube_nc = (cubes.get(label) or {}).get("nc") or {}
+        entry["cube"] = {k: cube_nc.get(k) for k in ("g_e_low", "g_e_high", "g_h_low", "g_h_high")}
+        if None not in (cube_nc.get("g_h_high"), cube_nc.get("g_h_low")):
+            entry["cube"]["rise"] = cube_nc["g_h_high"] - cube_nc["g_h_low"]
+        out[label] = entry
     return out
 
 
