@@ -109,7 +109,13 @@ def test_quick_bound_is_admissible_and_resumes(tmp_path, monkeypatch):
     # energy its g_e is the cube's to 0.02 (in the two-band picture g_e is a function of the
     # electron's confinement energy alone; 0.006 found); its g_h is not (surface termination,
     # docs/second_neighbour.md), so only the electron is asserted
-    sphere, larger = [r for r in summary["ensemble"]["base"] if r["shape"] == "sphere"]
+    rows = summary["ensemble"]["base"]
+    sphere, larger = [r for r in rows if r["shape"] == "sphere"]
+    # {110} edge facets keep the cubic point group too (isotropic g); the electron's g is the cube's
+    # at the same energy (0.02, as for the sphere)
+    (faceted,) = [r for r in rows if r["shape"] == "faceted"]
+    assert faceted["edge_cut"] == 1 and faceted["corner_cut"] == 0 and "error" not in faceted
+    assert faceted["g_h_shape_spread"] < 1e-6 and abs(faceted["g_e_mean_minus_cube"]) < 0.02
     assert "error" not in sphere and 2.17 < sphere["E"] < 2.6
     assert sphere["g_e_shape_spread"] < 1e-6 and sphere["g_h_shape_spread"] < 1e-6
     assert abs(sphere["g_e_mean_minus_cube"]) < 0.02

@@ -72,10 +72,13 @@ class NCSection(Strict):
 
 
 class EnsembleSection(Strict):
-    """Cuboids and spheres compared with the cube at the same transition energy (base and optima)."""
+    """Cuboids, spheres and faceted cubes compared with the cube at the same transition energy (base
+    and optima)."""
 
     cuboids: list[tuple[int, int, int]] = Field(default=[], description="Pb per edge (Nx, Ny, Nz) of each cuboid")
     spheres: list[float] = Field(default=[], description="diameters (nm) of spheres cut from the lattice")
+    faceted: list[tuple[int, int, int]] = Field(default=[], description="faceted cubes (N Pb per edge, corner_cut, "
+                                                "edge_cut): {111} and {110} facets (docs/nc.md)")
 
     @field_validator("spheres")
     @classmethod

@@ -156,15 +156,16 @@ class Evaluator:
         return key, record, record.get("set_file")
 
     # -- stage 2: cubes ----------------------------------------------------------------------
-    def cube(self, set_file: str, n: int | list[int] | float, shape: str = "cube") -> dict[str, Any]:
-        """The NC record of one cube of a set (``n`` Pb per edge), or of another shape (a cuboid:
-        ``n`` = [Nx, Ny, Nz]; a sphere: ``n`` = diameter in nm), through the sweep point cache."""
+    def cube(self, set_file: str, n: int | list[int] | float, shape: str = "cube", **facets: int) -> dict[str, Any]:
+        """The NC record of one cube of a set (``n`` Pb per edge), or of another shape (a cuboid or
+        faceted box: ``n`` = [Nx, Ny, Nz], ``facets`` its corner_cut/edge_cut; a sphere: ``n`` =
+        diameter in nm), through the sweep point cache."""
         config = size_series_config(set_file, [n] if shape == "cube" else [1], self.out, solver=self.config.nc.solver,
                                     compare=False)
         if shape != "cube":
             axis = get_shape(shape).size_axis()
             size = ",".join(map(str, n)) if axis == "n_pb" else float(n)
-            model = config.models[0].model_copy(update={"shape": shape, "sweep": {axis: [size]}})
+            model = config.models[0].model_copy(update={"shape": shape, "sweep": {axis: [size]}, **facets})
             config = config.model_copy(update={"models": [model]})
         (point,) = plan(config)
         if self.cache.has(point):

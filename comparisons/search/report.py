@@ -95,8 +95,8 @@ def markdown(summary: dict[str, Any]) -> str:
         lines.append(f"| {w} | {_f(r.get('rise'))} | {_f(r.get('g_h_high'))} | {r['n_points_with_cubes']} |")
     ens = summary.get("ensemble") or {}
     if ens and "skipped" not in ens:
-        lines += ["", "Cuboids and spheres versus the cube at the same transition energy (principal values minus "
-                  "g_cube(E)):", "",
+        lines += ["", "Cuboids, spheres and faceted cubes versus the cube at the same transition energy "
+                  "(principal values minus g_cube(E)):", "",
                   "| set | NC | E (eV) | g_e spread | g_h spread | mean g_e − cube | mean g_h − cube |",
                   "|---|---|---|---|---|---|---|"]
         for label, rows in ens.items():
@@ -125,9 +125,12 @@ def markdown(summary: dict[str, Any]) -> str:
 
 
 def _nc_name(row: dict[str, Any]) -> str:
-    """'cuboid 5×5×7' or 'sphere 4.5 nm' (a summary written before spheres: its cuboid edges)."""
+    """'cuboid 5×5×7', 'sphere 4.5 nm' or 'faceted 7³ (corner 0, edge 1)' (a summary written before
+    spheres: its cuboid edges)."""
     if row.get("shape", "cuboid") == "sphere":
         return f"sphere {row['size']:g} nm"
+    if row.get("shape") == "faceted":
+        return f"faceted {row['size'][0]}³ (corner {row['corner_cut']}, edge {row['edge_cut']})"
     return "cuboid " + "×".join(map(str, row.get("size", row.get("n_pb"))))
 
 

@@ -149,23 +149,25 @@ def _harrison(path: str, a: float) -> float | None:
 
 
 def ensemble_check(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) -> dict[str, Any]:
-    """Cuboids and spheres versus the cube at their own transition energy, for the base and the
+    """Cuboids, spheres and faceted cubes versus the cube at their own transition energy, for the base and the
     best set of each objective: the principal g values of each NC minus g_cube(E) (the shape spread
     of g at fixed energy that the ensemble study scales up to Δg; docs/ensembles.md)."""
     sets = {"base": summary["base"]["set_file"]}
     for objective, best in summary["objectives"].items():
         sets[f"best_{objective}"] = best["set_file"]
-    shapes = [("cuboid", list(edges)) for edges in config.ensemble.cuboids]
-    shapes += [("sphere", float(d)) for d in config.ensemble.spheres]
+    ens = config.ensemble
+    shapes = [("cuboid", list(edges), {}) for edges in ens.cuboids]
+    shapes += [("sphere", float(d), {}) for d in ens.spheres]
+    shapes += [("faceted", [n, n, n], {"corner_cut": c, "edge_cut": e}) for n, c, e in ens.faceted]
     out: dict[str, Any] = {}
     for label, set_file in sets.items():
         if set_file is None or not shapes:
             continue
         rows = []
-        for shape, size in shapes:
-            rec = ev.cube(set_file, size, shape=shape)
+        for shape, size, facets in shapes:
+            rec = ev.cube(set_file, size, shape=shape, **facets)
             e = rec["E_transition"]
-            row: dict[str, Any] = {"shape": shape, "size": size, "E": e}
+            row: dict[str, Any] = {"shape": shape, "size": size, "E": e, **facets}
             if shape == "cuboid":
                 row["n_pb"] = size
             for carrier in ("g_e", "g_h"):
