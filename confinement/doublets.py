@@ -137,9 +137,11 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
     ``g_e_finite_field`` is the value along the last axis given), surface weights, residuals,
     solver and timing. A band-edge doublet with surface weight above ``surface_threshold`` is
     reported in ``warnings``, never dropped. ``warm_starts``: a
-    :class:`~confinement.warm_start.WarmStarts` store; every solve (zero field and each field axis)
-    starts from the last subspace of a system of the same layout and leaves its own there (the
-    filtered solver uses it; the certificate is the same; ``solver_info['warm_start']`` says which).
+    :class:`~confinement.warm_start.WarmStarts` store: the zero-field solve (and a field solve off
+    the z axis) starts from the last subspace of a system of the same layout and leaves its own
+    there. The field solve along z always starts from this system's zero-field subspace. The
+    filtered solver uses these starts, the certificate is the same; ``solver_info['warm_start']``
+    and ``field_solver_info[axis]['warm_start']`` say which solves were started warm.
     """
     import time
 
