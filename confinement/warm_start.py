@@ -12,7 +12,7 @@ certificate is unchanged (‖Hv − Ev‖ ≤ tol for every returned pair, the w
 warm start changes the number of mat-vecs, never the answer beyond the tolerance.
 
 Across *sizes* nothing is mapped: a guess interpolated from the N-cube onto the (N+1)-cube by
-scaled site positions was measured at 0.93–1.01× the cold mat-vecs (first filter kept) and
+scaled site positions was measured at 0.89–1.03× the cold mat-vecs (first filter kept) and
 1.13–1.14× (first filter skipped) on CsPbI3-refit-N23, N = 8 → 9 → 10 (docs/performance.md), so the
 store answers only for the same layout. Entries are evicted oldest first beyond ``max_bytes``.
 """
@@ -40,11 +40,9 @@ def layout_key(system: FiniteSystem, solve: str = "B=0") -> str:
     return digest.hexdigest()
 
 
-def _nbytes(start) -> int:
-    blocks = getattr(start, "blocks", None)
-    if blocks is not None:
-        return int(sum(np.asarray(v).nbytes for v in blocks.values()))
-    return int(np.asarray(start).nbytes)
+def _nbytes(subspace) -> int:
+    """Bytes held by a stored subspace (its block bases)."""
+    return int(sum(np.asarray(v).nbytes for v in subspace.blocks.values()))
 
 
 class WarmStarts:

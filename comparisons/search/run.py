@@ -148,13 +148,19 @@ def _harrison(path: str, a: float) -> float | None:
     return harrison_value(path, a)
 
 
+def compared_sets(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The sets the report compares, by label: 'base' and 'best_<objective>' (their summary
+    entries: ``set_file``, ``nc``, ...)."""
+    sets = {"base": summary["base"]}
+    sets.update({f"best_{objective}": best for objective, best in summary["objectives"].items()})
+    return sets
+
+
 def ensemble_check(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) -> dict[str, Any]:
     """Cuboids, spheres and faceted cubes versus the cube at their own transition energy, for the base and the
     best set of each objective: the principal g values of each NC minus g_cube(E) (the shape spread
     of g at fixed energy that the ensemble study scales up to Δg; docs/ensembles.md)."""
-    sets = {"base": summary["base"]["set_file"]}
-    for objective, best in summary["objectives"].items():
-        sets[f"best_{objective}"] = best["set_file"]
+    sets = {label: entry["set_file"] for label, entry in compared_sets(summary).items()}
     ens = config.ensemble
     shapes = [("cuboid", list(edges), {}) for edges in ens.cuboids]
     shapes += [("sphere", float(d), {}) for d in ens.spheres]
@@ -168,8 +174,6 @@ def ensemble_check(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) 
             rec = ev.cube(set_file, size, shape=shape, **facets)
             e = rec["E_transition"]
             row: dict[str, Any] = {"shape": shape, "size": size, "E": e, **facets}
-            if shape == "cuboid":
-                row["n_pb"] = size
             for carrier in ("g_e", "g_h"):
                 row[f"{carrier}_principal"] = (rec.get(f"{carrier}_principal", {}).get("principal_values")
                                                or [rec[carrier]] * 3)
@@ -192,23 +196,27 @@ def ensemble_check(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) 
 def sphere_series(config: BoundConfig, summary: dict[str, Any]) -> dict[str, Any]:
     """The objectives read on spheres instead of cubes: per set, g_e and g_h of the ensemble-check
     spheres interpolated linearly in E at ``e_low`` and ``e_high`` between the two spheres that
-    bracket each energy (never extrapolated: None where no pair does), the rise, and the cube's
-    values at the same energies (the set's ``nc``) beside them."""
+    bracket each energy (:meth:`TheoryCurve.interpolate`: never extrapolated, None where no pair
+    does), the rise, and the cube's values at the same energies (the set's ``nc``) beside them."""
+    from ..theory_vs_data.results import TheoryCurve
+
     nc = config.nc
-    cubes = {"base": summary["base"]}
-    cubes.update({f"best_{o}": best for o, best in summary["objectives"].items()})
+    targets = np.array([nc.e_low, nc.e_high])
+    cubes = compared_sets(summary)
     out: dict[str, Any] = {}
     for label, rows in (summary.get("ensemble") or {}).items():
         spheres = sorted((r for r in rows if r.get("shape") == "sphere"), key=lambda r: r["E"])
         if len(spheres) < 2:
             continue
-        energies = np.array([r["E"] for r in spheres])
-        entry: dict[str, Any] = {"diameters_nm": [r["size"] for r in spheres], "E": energies.tolist()}
-        for name, energy in (("low", nc.e_low), ("high", nc.e_high)):
-            inside = energies[0] <= energy <= energies[-1]
-            for g in ("g_e", "g_h"):
-                values = np.array([float(np.mean(r[f"{g}_principal"])) for r in spheres])
-                entry[f"{g}_{name}"] = float(np.interp(energy, energies, values)) if inside else None
+        g = {carrier: np.array([float(np.mean(r[f"{carrier}_principal"])) for r in spheres])
+             for carrier in ("g_e", "g_h")}
+        curve = TheoryCurve("tb", label, "sphere", energy_eV=np.array([r["E"] for r in spheres]), g_e=g["g_e"],
+                            g_h=g["g_h"], g_X=g["g_e"] + g["g_h"], size_nm=np.array([r["size"] for r in spheres]))
+        entry: dict[str, Any] = {"diameters_nm": curve.size_nm.tolist(), "E": curve.energy_eV.tolist()}
+        for carrier in ("g_e", "g_h"):
+            values, inside = curve.interpolate(carrier, targets)
+            for name, value, ok in zip(("low", "high"), values, inside):
+                entry[f"{carrier}_{name}"] = float(value) if ok else None
         entry["rise"] = (entry["g_h_high"] - entry["g_h_low"]
                          if entry["g_h_high"] is not None and entry["g_h_low"] is not None else None)
         cube_nc = (cubes.get(label) or {}).get("nc") or {}
@@ -221,9 +229,7 @@ def sphere_series(config: BoundConfig, summary: dict[str, Any]) -> dict[str, Any
 
 def figure_series(config: BoundConfig, ev: Evaluator, summary: dict[str, Any]) -> dict[str, Any]:
     """Full cube series (``[nc] figure_n_pb``) of the base and the best set of each objective."""
-    sets = {"base": summary["base"]["set_file"]}
-    for objective, best in summary["objectives"].items():
-        sets[f"best_{objective}"] = best["set_file"]
+    sets = {label: entry["set_file"] for label, entry in compared_sets(summary).items()}
     out = {}
     for label, set_file in sets.items():
         if set_file is None:
