@@ -179,3 +179,18 @@ def test_the_field_solve_starts_from_the_zero_field_subspace(family, monkeypatch
     for key in ("g_e_finite_field", "g_h_finite_field"):
         assert seeded[key] == pytest.approx(cold[key], abs=1e-7), key
     assert field_seeded["matvecs"] < field_cold["matvecs"]
+
+
+def test_lanczos_spectrum_bounds_enclose_the_whole_spectrum_tightly(family):
+    """The filter's polynomial must be bounded on every eigenvalue: the 40-step Lanczos bounds
+    (no reorthogonalisation) enclose the exact spectrum of a cube (dense diagonalisation), and
+    are tight: the padding is 1 % of the span plus residuals, so at most a few % on each side."""
+    from confinement.solvers.common import spectrum_bounds
+
+    system, _ = family[0]
+    h = system.hamiltonian
+    exact = np.linalg.eigvalsh(h.toarray())
+    lo, hi = spectrum_bounds(h)
+    span = exact[-1] - exact[0]
+    assert lo < exact[0] and hi > exact[-1]
+    assert exact[0] - lo < 0.05 * span and hi - exact[-1] < 0.05 * span
