@@ -155,7 +155,8 @@ def block_diagonal(sublattice: np.ndarray, offsets: np.ndarray, blocks: Mapping[
 def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, np.ndarray],
                         onsite_angular_momentum: Mapping[str, np.ndarray], bulk_coordination: Mapping[str, int],
                         *, orbital_parity: Mapping[str, np.ndarray] | None = None,
-                        orbital_c4z: Mapping[str, np.ndarray] | None = None, label: str = "") -> FiniteSystem:
+                        orbital_c4z: Mapping[str, np.ndarray] | None = None, label: str = "",
+                        spin_onsite: Mapping[str, np.ndarray] | None = None) -> FiniteSystem:
     """Cut ``shape`` out of ``lattice`` with pybinding and attach the site table and operators.
 
     ``shape`` provides ``contains(x, y, z)`` (via :func:`confinement.geometry.octahedra_contains` or
@@ -166,14 +167,22 @@ def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, 
     the atom (enables the inversion symmetry of the eigen-solver). ``orbital_c4z``: sublattice name
     → (m, m) on-site block of the rotation by +π/2 about z (:func:`confinement.symmetry.spinful_rotation_block`;
     enables the C4z sectors of the eigen-solver).
+    ``spin_onsite``: sublattice name → (2m, 2m) spinful on-site block (eV). Given, ``lattice`` is
+    the spin-independent part (m orbitals per site, real hoppings t, zero on-site): pybinding
+    builds it in real double precision, and H = t ⊗ 1_spin (index 2·orbital + spin) plus these
+    blocks. This is the same matrix as the spinful lattice with hoppings t ⊗ 1 gives, at a
+    fraction of pybinding's transient memory (it expands every hopping to a dense block: 8× the
+    entries for 20 spin-orbitals in complex numbers; a 12 nm cube: 1.7 GB → see docs/performance.md).
     """
     contains = shape.contains if hasattr(shape, "contains") else _default_contains(shape)
     pb_shape = pb.FreeformShape(contains, width=list(shape.width), center=list(shape.center))
-    model = pb.Model(lattice, pb_shape, pb.force_double_precision(), pb.force_complex_numbers())
+    numbers = () if spin_onsite is not None else (pb.force_complex_numbers(),)
+    model = pb.Model(lattice, pb_shape, pb.force_double_precision(), *numbers)
     ham = model.hamiltonian.tocsr()
-    check_hermitian(ham)
-    if ham.dtype != np.complex128:
-        raise TypeError(f"pybinding produced {ham.dtype}; double precision was not enforced")
+    expected = np.float64 if spin_onsite is not None else np.complex128
+    if ham.dtype != expected:
+        raise TypeError(f"pybinding produced {ham.dtype}, expected {np.dtype(expected)}: "
+                        "double precision was not enforced (or a spin-independent lattice is not real)")
     system = model.system
     if system.num_sites == 0:
         raise ParameterError(f"the shape {label or shape!r} contains no lattice sites")
@@ -182,6 +191,9 @@ def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, 
     sublattice = np.asarray(system.sublattices, dtype=int)
     sizes = np.array([onsite_zeeman[names[s]].shape[-1] for s in range(len(names))])
     offsets = np.concatenate([[0], np.cumsum(sizes[sublattice])])
+    if spin_onsite is not None:
+        ham = _spin_doubled(ham, sublattice, offsets, {i: spin_onsite[n] for i, n in enumerate(names)})
+    check_hermitian(ham)
     if offsets[-1] != ham.shape[0]:
         raise RuntimeError("orbital count of the site table does not match the Hamiltonian")
     positions = np.column_stack([system.x, system.y, system.z]) - np.asarray(shape.center)[None, :]
@@ -198,6 +210,19 @@ def build_finite_system(lattice: pb.Lattice, shape, onsite_zeeman: Mapping[str, 
     return FiniteSystem(hamiltonian=ham, positions=positions, sublattice=sublattice, sublattice_names=names,
                         offsets=offsets, zeeman=zeeman, angular_momentum=ang, coordination=coordination,
                         surface=coordination < bulk, orbital_parity=parity, onsite_c4z=c4z, label=label)
+
+
+def _spin_doubled(ham: sps.csr_matrix, sublattice: np.ndarray, offsets: np.ndarray,
+                  onsite: Mapping[int, np.ndarray]) -> sps.csr_matrix:
+    """t ⊗ 1_spin (index 2·orbital + spin) of the real spin-independent ``ham`` plus the spinful
+    on-site blocks (sublattice index → (2m, 2m)), as one complex128 CSR matrix."""
+    if 2 * ham.shape[0] != offsets[-1]:
+        raise RuntimeError("the spin-independent lattice must have half the spin-orbitals of the site table")
+    doubled = sps.kron(ham, sps.identity(2, dtype=np.float64), format="csr").astype(np.complex128)
+    out = (doubled + block_diagonal(sublattice, offsets, onsite)).tocsr()
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
 
 
 def _default_contains(shape):

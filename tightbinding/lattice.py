@@ -14,18 +14,29 @@ import pybinding as pb
 from .crystal import Crystal
 
 
-def pybinding_lattice(crystal: Crystal) -> pb.Lattice:
-    """A pybinding lattice with one multi-orbital sublattice per site (spinful blocks, eV, nm)."""
+def pybinding_lattice(crystal: Crystal, *, spin: bool = True) -> pb.Lattice:
+    """A pybinding lattice with one multi-orbital sublattice per site (eV, nm).
+
+    ``spin=True``: spinful blocks (on-site with spin–orbit coupling, hoppings t ⊗ 1_spin).
+    ``spin=False``: the spin-independent part for :func:`confinement.system.build_finite_system`'s
+    ``spin_onsite`` path: real hoppings t, zero on-site (the spinful on-site blocks,
+    :func:`spinful_onsite`, are added by the builder)."""
     a = crystal.a
     lat = pb.Lattice(a1=[a, 0, 0], a2=[0, a, 0], a3=[0, 0, a])
+    onsite_blocks = spinful_onsite(crystal)
     for site in crystal.sites:
-        n = 2 * site.n_orbitals
-        onsite = crystal.onsite[site.offset:site.offset + n, site.offset:site.offset + n]
+        onsite = onsite_blocks[site.name] if spin else np.zeros((site.n_orbitals, site.n_orbitals))
         lat.add_sublattices((site.name, site.position, onsite))
     for bond in crystal.bonds:
-        lat.add_hoppings((list(bond.cell), crystal.sites[bond.i].name, crystal.sites[bond.j].name,
-                          np.kron(bond.block, np.eye(2))))
+        block = np.kron(bond.block, np.eye(2)) if spin else np.asarray(bond.block, dtype=np.float64)
+        lat.add_hoppings((list(bond.cell), crystal.sites[bond.i].name, crystal.sites[bond.j].name, block))
     return lat
+
+
+def spinful_onsite(crystal: Crystal) -> dict[str, np.ndarray]:
+    """Per sublattice, the spinful on-site block (2m, 2m) of the crystal (eV; with spin–orbit coupling)."""
+    return {site.name: crystal.onsite[site.offset:site.offset + 2 * site.n_orbitals,
+                                      site.offset:site.offset + 2 * site.n_orbitals] for site in crystal.sites}
 
 
 def periodic_model(crystal: Crystal, *extra) -> pb.Model:

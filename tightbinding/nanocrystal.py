@@ -33,7 +33,7 @@ from confinement.system import FiniteSystem, build_finite_system
 from confinement.warm_start import WarmStarts
 
 from .crystal import Crystal
-from .lattice import pybinding_lattice
+from .lattice import pybinding_lattice, spinful_onsite
 from .orbitals import COMPONENTS, shell_rotation
 from .slater_koster import rotation_to
 
@@ -93,10 +93,10 @@ def build_nanocrystal(crystal: Crystal, shape, *, passivation: bool = True,
                       passivation_shift: float = DEFAULT_PASSIVATION_SHIFT) -> FiniteSystem:
     """The finite system of ``shape`` (from :func:`make_shape`), optionally passivated."""
     system = build_finite_system(
-        pybinding_lattice(crystal), shape, site_blocks(crystal, crystal.zeeman),
+        pybinding_lattice(crystal, spin=False), shape, site_blocks(crystal, crystal.zeeman),
         site_blocks(crystal, crystal.angular_momentum), bulk_coordination(crystal),
         orbital_parity=orbital_parity(crystal), orbital_c4z=orbital_c4z(crystal),
-        label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm")
+        label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm", spin_onsite=spinful_onsite(crystal))
     counts = system.counts()
     if hasattr(shape, "expected_counts"):
         expected = shape.expected_counts()
