@@ -11,8 +11,10 @@
    3b. Across sizes: a guess mapped from the N − 1 cube by scaled site positions against cold.
    3c. The 1 T solve of a cube, cold and started from its own zero-field subspace.
 4. Peers on the same C4h blocks where installed: PRIMME (``primme.eigsh``, the eigenvalues nearest
-   sigma, its default GD+k/JDQMR without preconditioner); SLEPc is reported as not measured when
-   slepc4py is absent (no binary wheel for this platform).
+   sigma, its default GD+k/JDQMR without preconditioner); SLEPc (Krylov–Schur, shift-invert at
+   sigma with a MUMPS LU, 6 eigenvalues per block) through an interpreter that imports slepc4py
+   (``--slepc-python``; PyPI has no wheel, Debian has ``python3-slepc4py-complex``, whose NumPy
+   differs from ours: the blocks go to it in an .npz file). Every peer on one thread.
 
     python benchmarks/solver_figures.py                       # the default set (≈ 10 min on 2 cores)
     python benchmarks/solver_figures.py --sizes 8 10 13 --family-size 8 --skip-baseline
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -64,18 +67,21 @@ print(json.dumps({"n": H.shape[0], "nnz": int(H.nnz), "t_matvec": t_mv, "solve_s
 """
 
 
-def child(params: str, n_pb: int, solver: str, timeout: float, tree: str | None = None) -> dict:
+def child(params: str, n_pb: int, solver: str, timeout: float, tree: str | None = None,
+          threads: int | None = None) -> dict:
     """One solve in a fresh process (peak RSS of that process only); ``tree``: run the checkout
-    there instead (e.g. an earlier commit unpacked by ``git archive``)."""
-    return _run(CHILD, [params, str(n_pb), solver], timeout, tree)
+    there instead (e.g. an earlier commit unpacked by ``git archive``); ``threads``: the solver's
+    threads (LANDEG_THREADS; default: the cores)."""
+    return _run(CHILD, [params, str(n_pb), solver], timeout, tree, threads)
 
 
-def _run(code: str, args: list[str], timeout: float, tree: str | None = None) -> dict:
+def _run(code: str, args: list[str], timeout: float, tree: str | None = None, threads: int | None = None) -> dict:
     """``code`` in a fresh interpreter with ``args`` (in directory ``tree``, whose packages then come
-    first); its last output line as JSON (or a note)."""
+    first; ``threads``: LANDEG_THREADS); its last output line as JSON (or a note)."""
+    env = dict(os.environ, **({"LANDEG_THREADS": str(threads)} if threads else {}))
     try:
         out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, cwd=tree or ROOT,
-                             text=True, timeout=timeout, check=True)
+                             text=True, timeout=timeout, check=True, env=env)
     except subprocess.TimeoutExpired:
         return {"note": f"> {timeout:.0f} s (stopped)"}
     except subprocess.CalledProcessError as exc:
@@ -263,25 +269,125 @@ print(json.dumps({"solve_s": time.perf_counter() - t, "matvecs": matvecs,
 """
 
 
-def peers(sizes: list[int], timeout: float) -> None:
+EXPORT_CHILD = r"""
+import sys, time
+import numpy as np
+from confinement.symmetry import symmetry_sectors
+from tightbinding.bulk import bulk_tb
+from tightbinding.crystal import Crystal
+from tightbinding.nanocrystal import build_nanocrystal, make_shape
+from tightbinding.parameters import load_tb_parameters
+params, n_pb, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+crystal = Crystal(load_tb_parameters(params))
+bulk = bulk_tb(crystal)
+system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n_pb))
+t = time.perf_counter()
+blocks = symmetry_sectors(system.hamiltonian, system.inversion(), True, rotation=system.rotation_c4z())
+arrays = {"sigma": bulk.E_vbm + bulk.Eg / 2, "n": system.n_orbitals, "count": len(blocks),
+          "blocks_s": time.perf_counter() - t}
+for i, blk in enumerate(blocks):
+    A = blk.matrix.tocsr()
+    arrays.update({f"data{i}": A.data, f"indices{i}": A.indices, f"indptr{i}": A.indptr})
+np.savez(out, **arrays)
+print("{}")
+"""
+
+SLEPC_CHILD = r"""
+import json, resource, sys, time
+import numpy as np
+from petsc4py import PETSc
+from slepc4py import SLEPc
+z = np.load(sys.argv[1])
+sigma = float(z["sigma"])
+t = time.perf_counter()
+levels, iterations = [], 0
+for i in range(int(z["count"])):
+    indptr, indices = z[f"indptr{i}"].astype(PETSc.IntType), z[f"indices{i}"].astype(PETSc.IntType)
+    A = PETSc.Mat().createAIJ(size=(len(indptr) - 1,) * 2, csr=(indptr, indices, z[f"data{i}"]))
+    A.assemble()
+    eps = SLEPc.EPS().create()
+    eps.setOperators(A)
+    eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
+    eps.setType(SLEPc.EPS.Type.KRYLOVSCHUR)
+    eps.setDimensions(nev=6)
+    eps.setTarget(sigma)
+    eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
+    eps.setTolerances(1e-10, 1000)
+    st = eps.getST()
+    st.setType(SLEPc.ST.Type.SINVERT)
+    ksp = st.getKSP()
+    ksp.setType("preonly")
+    ksp.getPC().setType("lu")
+    ksp.getPC().setFactorSolverType("mumps")
+    eps.solve()
+    iterations += eps.getIterationNumber()
+    levels.extend(eps.getEigenvalue(j).real for j in range(eps.getConverged()))
+levels = np.sort(levels)
+print(json.dumps({"solve_s": time.perf_counter() - t + float(z["blocks_s"]), "iterations": iterations,
+                  "E_vb": float(levels[levels < sigma].max()), "E_cb": float(levels[levels > sigma].min()),
+                  "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+#: Where Debian's complex-scalar PETSc/SLEPc put their Python packages (python3-slepc4py-complex).
+DEBIAN_SLEPC_PATH = ("/usr/lib/petscdir/petsc3.18/x86_64-linux-gnu-complex/lib/python3/dist-packages:"
+                     "/usr/lib/slepcdir/slepc3.18/x86_64-linux-gnu-complex/lib/python3/dist-packages")
+
+
+def _slepc_env(python: str) -> dict | None:
+    """The environment in which ``python`` imports a complex-scalar slepc4py, or None."""
+    for extra in ("", DEBIAN_SLEPC_PATH):
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        if extra:
+            env["PYTHONPATH"] = extra
+        probe = subprocess.run([python, "-c", "from petsc4py import PETSc; import slepc4py, numpy; "
+                                "assert numpy.dtype(PETSc.ScalarType).kind == 'c'"], env=env, capture_output=True)
+        if probe.returncode == 0:
+            return env
+    return None
+
+
+def slepc_child(params: str, n_pb: int, python: str, env: dict, timeout: float) -> dict:
+    """SLEPc on the C4h blocks of one cube: the blocks are built here (their time counted) and
+    solved by ``python`` (another NumPy: they travel in an .npz file)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        blocks = str(Path(tmp) / "blocks.npz")
+        note = _run(EXPORT_CHILD, [params, str(n_pb), blocks], timeout)
+        if "note" in note:
+            return note
+        try:
+            out = subprocess.run([python, "-c", SLEPC_CHILD, blocks], capture_output=True, text=True, env=env,
+                                 timeout=timeout, check=True)
+        except subprocess.TimeoutExpired:
+            return {"note": f"> {timeout:.0f} s (stopped)"}
+        except subprocess.CalledProcessError as exc:
+            return {"note": f"failed: {exc.stderr.strip().splitlines()[-1:]}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def peers(sizes: list[int], timeout: float, slepc_python: str) -> None:
     """Section 4: PRIMME (``primme.eigsh``, the 6 eigenvalues nearest sigma in each of the four C4h
-    blocks, no preconditioner, no window certificate) against ours; SLEPc if slepc4py imports."""
-    print("\n## peers on the C4h blocks (CsPbI3-N21-exp, solve only, fresh processes)")
-    try:
-        import slepc4py  # noqa: F401
-        print("SLEPc: slepc4py is installed but not wired into this benchmark")
-    except ImportError:
-        print("SLEPc: not measured (petsc4py/slepc4py: no binary wheel for this platform on PyPI; a source "
-              "build of PETSc + SLEPc on 2 shared cores was not attempted)")
+    blocks, no preconditioner, no window certificate) and SLEPc (Krylov–Schur, MUMPS shift-invert,
+    no window certificate) against ours, every solver on one thread."""
+    print("\n## peers on the C4h blocks (CsPbI3-N21-exp, solve only incl. the blocks, fresh processes, 1 thread)")
+    slepc_env = _slepc_env(slepc_python)
+    if slepc_env is None:
+        print(f"SLEPc: not measured ({slepc_python} imports no complex-scalar slepc4py; PyPI has no wheel "
+              "for this platform, Debian: apt-get install python3-slepc4py-complex)")
     try:
         import primme  # noqa: F401
+        has_primme = True
     except ImportError:
         print("PRIMME: not measured (pip install primme; the sdist needs liblapack-dev and libblas-dev)")
-        return
+        has_primme = False
     print(f"{'N':>3} {'solver':>12} {'solve s':>8} {'matvecs':>8} {'peak MB':>8} {'E_vb':>13} {'E_cb':>13}")
     for n_pb in sizes:
-        rows = [("primme", _run(PRIMME_CHILD, ["CsPbI3-N21-exp", str(n_pb)], timeout))]
-        rows += [(solver, child("CsPbI3-N21-exp", n_pb, solver, timeout)) for solver in ("shift-invert", "filtered")]
+        rows = [("primme", _run(PRIMME_CHILD, ["CsPbI3-N21-exp", str(n_pb)], timeout, threads=1))] if has_primme else []
+        if slepc_env is not None:
+            rows.append(("slepc", slepc_child("CsPbI3-N21-exp", n_pb, slepc_python, slepc_env, timeout)))
+        rows += [(solver, child("CsPbI3-N21-exp", n_pb, solver, timeout, threads=1))
+                 for solver in ("shift-invert", "filtered")]
         for solver, r in rows:
             if "note" in r:
                 print(f"{n_pb:>3} {solver:>12} {r['note']}")
@@ -303,6 +409,8 @@ def main() -> None:
     parser.add_argument("--map-set", default="CsPbI3-refit-N23")
     parser.add_argument("--field-sizes", type=int, nargs="*", default=[8, 10, 13], help="section 3c (empty: skip)")
     parser.add_argument("--peer-sizes", type=int, nargs="*", default=[6, 8])
+    parser.add_argument("--slepc-python", default="/usr/bin/python3",
+                        help="an interpreter with a complex-scalar slepc4py (section 4)")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--before", metavar="DIR", help="an earlier checkout (git archive COMMIT | tar -x -C DIR) "
                         "whose filtered solver runs next to this one in section 2")
@@ -320,7 +428,7 @@ def main() -> None:
     if args.field_sizes:
         field_seed(args.map_set, args.field_sizes)
     if args.peer_sizes:
-        peers(args.peer_sizes, args.timeout)
+        peers(args.peer_sizes, args.timeout, args.slepc_python)
 
 
 if __name__ == "__main__":

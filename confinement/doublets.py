@@ -27,11 +27,15 @@ def _project(op, states: np.ndarray) -> np.ndarray:
     return states.conj().T @ (op @ states)
 
 
-def first_order_g(system: FiniteSystem, states: np.ndarray, gauge_origin: np.ndarray | None = None) -> GTensor:
-    """J-convention g-tensor of the doublet spanned by ``states`` (n, 2), to first order in B."""
+def first_order_g(system: FiniteSystem, states: np.ndarray, gauge_origin: np.ndarray | None = None, *,
+                  peierls: tuple | None = None) -> GTensor:
+    """J-convention g-tensor of the doublet spanned by ``states`` (n, 2), to first order in B.
+    ``peierls``: :func:`~confinement.magnetic.peierls_derivative` of this system and gauge origin,
+    if already computed (it is the costly part: one pass over every hopping)."""
     if states.shape[1] != 2:
         raise PhysicsCheckError(f"a Kramers doublet has two states, got {states.shape[1]}")
-    peierls = peierls_derivative(system, gauge_origin)
+    if peierls is None:
+        peierls = peierls_derivative(system, gauge_origin)
     zeeman = np.array([_project(peierls[g] + system.zeeman[g], states) for g in range(3)])
     ang = np.array([_project(system.angular_momentum[g], states) for g in range(3)])
     return g_tensor(zeeman, ang, atol=1e-7)
@@ -159,8 +163,9 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
         if abs(e[2] - e[0]) < 1e-6:
             raise PhysicsCheckError(f"{side}-band edge is (at least) four-fold degenerate at {e[0]:.6f} eV "
                                     f"(a Γ8-like quartet): it has no single doublet g-factor")
-    g_e = first_order_g(system, states.vectors_above[:, :2], gauge_origin)
-    g_h = first_order_g(system, states.vectors_below[:, :2], gauge_origin)
+    peierls = peierls_derivative(system, gauge_origin)
+    g_e = first_order_g(system, states.vectors_above[:, :2], gauge_origin, peierls=peierls)
+    g_h = first_order_g(system, states.vectors_below[:, :2], gauge_origin, peierls=peierls)
     w_cb = system.surface_weight(states.vectors_above[:, :2]).mean()
     w_vb = system.surface_weight(states.vectors_below[:, :2]).mean()
     record = {
