@@ -137,8 +137,9 @@ def test_nc_refuses_options_of_the_other_model(capsys):
 
 
 def test_nc_extra_states_match_dense_diagonalisation(capsys):
-    """`--extra-states 2`: 5 states per side, nearest the gap first, equal to the full spectrum of
-    the same cube around the bulk mid-gap (1e-8 eV); a negative count is refused."""
+    """`--extra-states 3`: 5 states per side (the doublet and 3 more; a level cut by that count
+    comes whole), nearest the gap first, equal to the full spectrum of the same cube around the
+    bulk mid-gap (1e-8 eV); a negative count is refused."""
     import numpy as np
 
     from tightbinding.bulk import bulk_tb
@@ -146,13 +147,17 @@ def test_nc_extra_states_match_dense_diagonalisation(capsys):
     from tightbinding.nanocrystal import build_nanocrystal, make_shape
     from tightbinding.parameters import load_tb_parameters
 
-    out = _json(capsys, ["nc", "--n-pb", "2", "--extra-states", "2", "--no-finite-field", "--json"])
+    out = _json(capsys, ["nc", "--n-pb", "2", "--extra-states", "3", "--no-finite-field", "--json"])
     crystal = Crystal(load_tb_parameters("CsPbI3-N21-exp"))
     bulk = bulk_tb(crystal)
     e = np.linalg.eigvalsh(build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=2)).hamiltonian.toarray())
     sigma = bulk.E_vbm + bulk.Eg / 2
-    np.testing.assert_allclose(out["levels_below"], e[e < sigma][::-1][:5], atol=1e-8)
-    np.testing.assert_allclose(out["levels_above"], e[e > sigma][:5], atol=1e-8)
+    below, above = e[e < sigma][::-1], e[e > sigma]
+    assert len(out["levels_below"]) >= 5 and len(out["levels_above"]) >= 5
+    np.testing.assert_allclose(out["levels_below"], below[:len(out["levels_below"])], atol=1e-8)
+    np.testing.assert_allclose(out["levels_above"], above[:len(out["levels_above"])], atol=1e-8)
+    for levels, exact in ((out["levels_below"], below), (out["levels_above"], above)):
+        assert abs(exact[len(levels)] - levels[-1]) > 1e-6       # the last level is whole
     assert main(["nc", "--n-pb", "2", "--extra-states", "-1"]) == 2
     assert "must be an integer >= 0" in capsys.readouterr().err
 

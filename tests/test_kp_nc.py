@@ -113,8 +113,8 @@ def test_cube_kramers_isotropy_finite_field(cube4):
     # not isotropic (g_xx = g_yy = g_zz, no off-diagonal part), or if the splitting at 1 T with exact
     # Peierls phases disagrees with the first-order g of the same grid.
     for grid in cube4["grids"]:
-        for levels in (grid["levels_below"], grid["levels_above"]):
-            assert abs(levels[0] - levels[1]) < 1e-9 and abs(levels[1] - levels[2]) > 1e-3
+        for levels in (grid["levels_below"], grid["levels_above"]):   # a whole level of two states
+            assert abs(levels[0] - levels[1]) < 1e-9 and len(levels) == 2
     for key in ("g_e", "g_h"):
         t = np.array(cube4[f"{key}_tensor"])
         assert np.allclose(t, np.diag(np.diag(t)), atol=1e-8)
@@ -127,8 +127,8 @@ def test_cube_kramers_isotropy_finite_field(cube4):
 def test_kramers_degeneracy_at_zero_field(params):
     # Fails if a band-edge level is not a degenerate pair (dense solve, no symmetry assumed).
     r = cube_gfactors(params, GridCube(2.0, 5), solver="dense", finite_field_T=None)
-    for levels in (r["levels_below"], r["levels_above"]):
-        assert abs(levels[0] - levels[1]) < 1e-10 and abs(levels[1] - levels[2]) > 1e-3
+    for levels in (r["levels_below"], r["levels_above"]):     # dense completes a cut level: 2 = a pair
+        assert abs(levels[0] - levels[1]) < 1e-10 and len(levels) == 2
 
 
 def test_large_nc_limit(params):

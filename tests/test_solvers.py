@@ -194,3 +194,18 @@ def test_lanczos_spectrum_bounds_enclose_the_whole_spectrum_tightly(family):
     span = exact[-1] - exact[0]
     assert lo < exact[0] and hi > exact[-1]
     assert exact[0] - lo < 0.05 * span and hi - exact[-1] < 0.05 * span
+
+
+@pytest.mark.parametrize("solver", ["dense", "shift-invert", "filtered"])
+def test_a_level_cut_by_the_count_comes_back_whole(solver):
+    """With two states asked per side, a four-fold level at the valence edge is returned whole
+    (all four states, exact energies): band_edge_gfactors relies on this to refuse a quartet edge
+    with the doublet alone asked. A diagonal H with random unitary mixing keeps the levels exact."""
+    rng = np.random.default_rng(3)
+    levels = np.r_[np.full(4, -1.0), np.full(2, -2.5), np.full(2, 1.2), np.full(2, 2.0), np.linspace(3, 9, 290)]
+    q, _ = np.linalg.qr(rng.standard_normal((levels.size, levels.size)))
+    h = sps.csr_matrix((q * levels) @ q.T).astype(complex)
+    states = solve_band_edges(h, 0.0, 2, 2, solver=solver, tol=1e-8, half_gap=0.9, kramers=False,
+                              **({"rotation": None} if solver == "filtered" else {}))
+    np.testing.assert_allclose(states.below, -1.0, atol=1e-9)
+    assert len(states.below) == 4 and len(states.above) == 2

@@ -526,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="tb: energy shift of dangling orbitals in eV; 'inf' (default) decouples them exactly "
                          "(the infinite-shift limit, docs/nc.md)")
     nc.add_argument("--extra-states", type=int, default=0, metavar="K",
-                    help="tb: also converge K states beyond the band-edge doublet and the next state on each side "
+                    help="tb: also converge K states beyond the band-edge doublet on each side "
                          "(printed as levels_below/levels_above, eV, nearest the gap first; default: 0)")
     nc.add_argument("--solver", default="auto", choices=solver_names(),
                     help=f"eigen-solver strategy: {', '.join(solver_names())} (default: auto; docs/nc.md)")

@@ -13,7 +13,7 @@ import scipy.sparse as sps
 from ..errors import ConvergenceError, ParameterError
 
 __all__ = ["check_hermitian", "residual_norms", "orthonormalise_degenerate", "energy_levels", "solver_threads",
-           "spectrum_bounds", "require_clean_gap", "doublets_per_side", "as_complex_csr"]
+           "spectrum_bounds", "require_clean_gap", "doublets_per_side", "as_complex_csr", "LEVEL_TOL"]
 
 
 def as_complex_csr(h) -> sps.csr_matrix:
@@ -48,6 +48,10 @@ def orthonormalise_degenerate(energies: np.ndarray, vectors: np.ndarray, tol: fl
         cols = order[level]
         out[:, cols], _ = np.linalg.qr(out[:, cols])
     return out
+
+
+#: States closer than this (eV) belong to one level (the strategies' default degeneracy tolerance).
+LEVEL_TOL = 1e-6
 
 
 def energy_levels(x: np.ndarray, deg_tol: float) -> list[np.ndarray]:

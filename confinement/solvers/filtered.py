@@ -60,7 +60,15 @@ from ..array_backend import ArrayBackend, get_backend
 from ..errors import ConvergenceError, ParameterError
 from ..symmetry import full_space_states, split_by_block, symmetry_sectors
 from .band_edges import SUBSPACE_KEY
-from .common import as_complex_csr, doublets_per_side, energy_levels, require_clean_gap, solver_threads, spectrum_bounds
+from .common import (
+    LEVEL_TOL,
+    as_complex_csr,
+    doublets_per_side,
+    energy_levels,
+    require_clean_gap,
+    solver_threads,
+    spectrum_bounds,
+)
 from .registry import register_solver
 
 __all__ = ["band_edge_states", "filtered_band_edges", "FilterOptions", "SolverInfo", "Subspace"]
@@ -127,7 +135,7 @@ class FilterOptions:
     lock: float = 0.1
     degree_max: int = 8000
     max_iter: int = 60
-    deg_tol: float = 1e-6
+    deg_tol: float = LEVEL_TOL
     first_window: float = 0.8
     first_rho: float = 1e-8
     max_growth: float = 1e10

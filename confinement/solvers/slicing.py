@@ -39,7 +39,7 @@ import scipy.sparse.linalg as spla
 
 from ..errors import ConvergenceError, ParameterError
 from ..symmetry import SymmetrySector, full_space_states, split_by_block, symmetry_sectors
-from .common import as_complex_csr, doublets_per_side, energy_levels, require_clean_gap, solver_threads
+from .common import LEVEL_TOL, as_complex_csr, doublets_per_side, energy_levels, require_clean_gap, solver_threads
 from .registry import register_solver
 
 __all__ = ["sliced_band_edges", "negative_eigenvalue_count", "shift_invert_band_edges"]
@@ -169,7 +169,7 @@ def _window(E: np.ndarray, R: np.ndarray, mult: np.ndarray, sigma: float, n_each
 
 
 def sliced_band_edges(H, sigma: float, n_each: int = 2, tol: float = 1e-9, *, parity=None, kramers: bool = True,
-                      rotation=None, deg_tol: float = 1e-6, max_rounds: int = 12, dense_block: int = DENSE_BLOCK,
+                      rotation=None, deg_tol: float = LEVEL_TOL, max_rounds: int = 12, dense_block: int = DENSE_BLOCK,
                       threads: int | None = None, seed: int = 0, info: dict | None = None):
     """Eigenpairs of the n_each highest doublets below ``sigma`` and the n_each lowest above (module doc).
 
