@@ -58,7 +58,7 @@ for _ in range(reps):
     y = H @ x
 t_mv = (time.perf_counter() - t) / reps
 t = time.perf_counter()
-st = solve_band_edges(H, bulk.E_vbm + bulk.Eg / 2, 3, 3, solver=solver, tol=1e-8, **solver_hints(system, bulk.Eg / 2))
+st = solve_band_edges(H, bulk.E_vbm + bulk.Eg / 2, 2, 2, solver=solver, tol=1e-8, **solver_hints(system, bulk.Eg / 2))
 solve = time.perf_counter() - t
 print(json.dumps({"n": H.shape[0], "nnz": int(H.nnz), "t_matvec": t_mv, "solve_s": solve,
                   "matvecs": st.info.get("matvecs"), "iterations": st.info.get("iterations"),
@@ -92,7 +92,7 @@ def _run(code: str, args: list[str], timeout: float, tree: str | None = None, th
 def matvec_table(sizes: list[int], sets: list[str], timeout: float, before: str | None) -> None:
     """Section 2: mat-vecs and time-equivalents of the filtered solver, with and without X–X; with
     ``before`` (a checkout directory) each row is also run there, right after."""
-    print("\n## filtered solver: mat-vecs per solve (the 3 + 3 band-edge states of landeg nc, tol 1e-8 eV)")
+    print("\n## filtered solver: mat-vecs per solve (the band-edge doublet per side, as landeg nc, tol 1e-8 eV)")
     print(f"{'set':>22} {'N':>3} {'code':>6} {'n':>9} {'nnz':>10} {'H@v ms':>7} {'solve s':>8} {'iters':>5} "
           f"{'matvecs':>8} {'time-equiv':>10} {'peak MB':>8}")
     for params in sets:
@@ -180,7 +180,7 @@ def field_seed(params: str, sizes: list[int]) -> None:
           f"{'mv ratio':>9} {'|Δg|':>8}")
     for n in sizes:
         system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n))
-        zero = solve_band_edges(system.hamiltonian, sigma, 3, 3, solver="filtered", tol=1e-8,
+        zero = solve_band_edges(system.hamiltonian, sigma, 2, 2, solver="filtered", tol=1e-8,
                                 **solver_hints(system, bulk.Eg / 2))
         runs = []
         for start in (None, zero.subspace):
@@ -233,10 +233,10 @@ def across_sizes(params: str, sizes: list[int]) -> None:
     for n in sizes:
         system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n))
         kw = dict(solver="filtered", tol=1e-8, **solver_hints(system, bulk.Eg / 2))
-        cold = solve_band_edges(system.hamiltonian, sigma, 3, 3, **kw)
+        cold = solve_band_edges(system.hamiltonian, sigma, 2, 2, **kw)
         if previous is not None:
             guess = map_to_size(previous[0], system, previous[1].vectors)
-            mapped = solve_band_edges(system.hamiltonian, sigma, 3, 3, guess=guess, **kw)
+            mapped = solve_band_edges(system.hamiltonian, sigma, 2, 2, guess=guess, **kw)
             ratio = mapped.info["matvecs"] / cold.info["matvecs"]
             print(f"{n:3d} {cold.info['matvecs']:8.0f} {mapped.info['matvecs']:10.0f} {ratio:6.2f}", flush=True)
         previous = (system, cold)
