@@ -268,3 +268,25 @@ def test_fast_solvers_agree_with_dense_on_larger_cubes(crystal, sigma, n_pb):
         fast = solve_band_edges(system.hamiltonian, sigma, 4, 4, solver=solver, tol=1e-9, **hints)
         np.testing.assert_allclose(fast.below, full[i - 4:i][::-1], atol=1e-9)
         np.testing.assert_allclose(fast.above, full[i:i + 4], atol=1e-9)
+
+
+@pytest.mark.parametrize("params, shape, size", [("CsPbI3-N21-exp-XX", "cube", {"n_pb": 3}),
+                                                 ("CsPbI3-N21-sp3", "sphere", {"diameter_nm": 2.5})])
+def test_spin_independent_build_gives_the_spinful_lattice_hamiltonian(params, shape, size):
+    """The nanocrystal builder takes the real spin-independent lattice and adds t ⊗ 1_spin plus the
+    spinful on-site blocks itself: the same matrix, entry by entry, as pybinding's spinful lattice
+    (spin–orbit on site, hoppings t ⊗ 1), with and without a second-neighbour shell."""
+    from confinement.system import build_finite_system
+    from tightbinding.lattice import pybinding_lattice, spinful_onsite
+    from tightbinding.nanocrystal import site_blocks
+
+    crystal = Crystal(load_tb_parameters(params))
+    nc = make_shape(crystal, shape, **size)
+    args = (nc, site_blocks(crystal, crystal.zeeman), site_blocks(crystal, crystal.angular_momentum),
+            bulk_coordination(crystal))
+    spinful = build_finite_system(pybinding_lattice(crystal), *args)
+    doubled = build_finite_system(pybinding_lattice(crystal, spin=False), *args, spin_onsite=spinful_onsite(crystal))
+    assert doubled.hamiltonian.dtype == np.complex128
+    assert abs(spinful.hamiltonian - doubled.hamiltonian).max() == 0.0
+    assert np.array_equal(spinful.positions, doubled.positions)
+    assert np.array_equal(spinful.coordination, doubled.coordination)
