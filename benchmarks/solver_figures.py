@@ -242,9 +242,11 @@ def across_sizes(params: str, sizes: list[int]) -> None:
         previous = (system, cold)
 
 
-PRIMME_CHILD = r"""
+#: Start of the peers' child processes: the cube of argv[1] (set), argv[2] (N), its mid-gap sigma
+#: and its four C4h blocks (``t``: the clock started before the blocks).
+BLOCKS_CHILD = r"""
 import json, resource, sys, time
-import numpy as np, primme
+import numpy as np
 from confinement.symmetry import symmetry_sectors
 from tightbinding.bulk import bulk_tb
 from tightbinding.crystal import Crystal
@@ -257,6 +259,10 @@ system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n_pb))
 sigma = bulk.E_vbm + bulk.Eg / 2
 t = time.perf_counter()
 blocks = symmetry_sectors(system.hamiltonian, system.inversion(), True, rotation=system.rotation_c4z())
+"""
+
+PRIMME_CHILD = BLOCKS_CHILD + r"""
+import primme
 matvecs, levels = 0.0, []
 for blk in blocks:
     e, v, st = primme.eigsh(blk.matrix, k=6, which=sigma, tol=1e-10, return_stats=True, maxMatvecs=10**6)
@@ -269,22 +275,9 @@ print(json.dumps({"solve_s": time.perf_counter() - t, "matvecs": matvecs,
 """
 
 
-EXPORT_CHILD = r"""
-import sys, time
-import numpy as np
-from confinement.symmetry import symmetry_sectors
-from tightbinding.bulk import bulk_tb
-from tightbinding.crystal import Crystal
-from tightbinding.nanocrystal import build_nanocrystal, make_shape
-from tightbinding.parameters import load_tb_parameters
-params, n_pb, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-crystal = Crystal(load_tb_parameters(params))
-bulk = bulk_tb(crystal)
-system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n_pb))
-t = time.perf_counter()
-blocks = symmetry_sectors(system.hamiltonian, system.inversion(), True, rotation=system.rotation_c4z())
-arrays = {"sigma": bulk.E_vbm + bulk.Eg / 2, "n": system.n_orbitals, "count": len(blocks),
-          "blocks_s": time.perf_counter() - t}
+EXPORT_CHILD = BLOCKS_CHILD + r"""
+out = sys.argv[3]
+arrays = {"sigma": sigma, "n": system.n_orbitals, "count": len(blocks), "blocks_s": time.perf_counter() - t}
 for i, blk in enumerate(blocks):
     A = blk.matrix.tocsr()
     arrays.update({f"data{i}": A.data, f"indices{i}": A.indices, f"indptr{i}": A.indptr})

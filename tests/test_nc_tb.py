@@ -276,15 +276,15 @@ def test_spin_independent_build_gives_the_spinful_lattice_hamiltonian(params, sh
     spinful on-site blocks itself: the same matrix, entry by entry, as pybinding's spinful lattice
     (spin–orbit on site, hoppings t ⊗ 1), with and without a second-neighbour shell."""
     from confinement.system import build_finite_system
-    from tightbinding.lattice import pybinding_lattice, spinful_onsite
-    from tightbinding.nanocrystal import site_blocks
+    from tightbinding.lattice import pybinding_lattice, site_blocks
 
     crystal = Crystal(load_tb_parameters(params))
     nc = make_shape(crystal, shape, **size)
     args = (nc, site_blocks(crystal, crystal.zeeman), site_blocks(crystal, crystal.angular_momentum),
             bulk_coordination(crystal))
     spinful = build_finite_system(pybinding_lattice(crystal), *args)
-    doubled = build_finite_system(pybinding_lattice(crystal, spin=False), *args, spin_onsite=spinful_onsite(crystal))
+    doubled = build_finite_system(pybinding_lattice(crystal, spin=False), *args,
+                                  spin_onsite=site_blocks(crystal, crystal.onsite))
     assert doubled.hamiltonian.dtype == np.complex128
     assert abs(spinful.hamiltonian - doubled.hamiltonian).max() == 0.0
     assert np.array_equal(spinful.positions, doubled.positions)

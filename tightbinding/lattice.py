@@ -20,10 +20,10 @@ def pybinding_lattice(crystal: Crystal, *, spin: bool = True) -> pb.Lattice:
     ``spin=True``: spinful blocks (on-site with spin–orbit coupling, hoppings t ⊗ 1_spin).
     ``spin=False``: the spin-independent part for :func:`confinement.system.build_finite_system`'s
     ``spin_onsite`` path: real hoppings t, zero on-site (the spinful on-site blocks,
-    :func:`spinful_onsite`, are added by the builder)."""
+    ``site_blocks(crystal, crystal.onsite)``, are added by the builder)."""
     a = crystal.a
     lat = pb.Lattice(a1=[a, 0, 0], a2=[0, a, 0], a3=[0, 0, a])
-    onsite_blocks = spinful_onsite(crystal)
+    onsite_blocks = site_blocks(crystal, crystal.onsite) if spin else None
     for site in crystal.sites:
         onsite = onsite_blocks[site.name] if spin else np.zeros((site.n_orbitals, site.n_orbitals))
         lat.add_sublattices((site.name, site.position, onsite))
@@ -33,10 +33,14 @@ def pybinding_lattice(crystal: Crystal, *, spin: bool = True) -> pb.Lattice:
     return lat
 
 
-def spinful_onsite(crystal: Crystal) -> dict[str, np.ndarray]:
-    """Per sublattice, the spinful on-site block (2m, 2m) of the crystal (eV; with spin–orbit coupling)."""
-    return {site.name: crystal.onsite[site.offset:site.offset + 2 * site.n_orbitals,
-                                      site.offset:site.offset + 2 * site.n_orbitals] for site in crystal.sites}
+def site_blocks(crystal: Crystal, operator: np.ndarray) -> dict[str, np.ndarray]:
+    """Per sublattice, the on-site blocks (..., 2m, 2m) of a (..., N, N) spinful cell operator
+    (the on-site Hamiltonian ``crystal.onsite``, or the (3, N, N) Zeeman and J operators)."""
+    out = {}
+    for site in crystal.sites:
+        sl = slice(site.offset, site.offset + 2 * site.n_orbitals)
+        out[site.name] = operator[..., sl, sl]
+    return out
 
 
 def periodic_model(crystal: Crystal, *extra) -> pb.Model:

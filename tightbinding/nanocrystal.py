@@ -33,7 +33,7 @@ from confinement.system import FiniteSystem, build_finite_system
 from confinement.warm_start import WarmStarts
 
 from .crystal import Crystal
-from .lattice import pybinding_lattice, spinful_onsite
+from .lattice import pybinding_lattice, site_blocks
 from .orbitals import COMPONENTS, shell_rotation
 from .slater_koster import rotation_to
 
@@ -50,15 +50,6 @@ def make_shape(crystal: Crystal, shape: str, *, n_pb: int | Sequence[int] | None
         raise ParameterError(f"unknown shape {shape!r}; known: {', '.join(shape_names('tb'))}")
     return get_shape(shape).from_size(crystal.a, n_pb=n_pb, diameter_nm=diameter_nm, corner_cut=corner_cut,
                                       edge_cut=edge_cut)
-
-
-def site_blocks(crystal: Crystal, operator: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-sublattice on-site blocks (3, m, m) of a (3, N, N) cell operator."""
-    out = {}
-    for site in crystal.sites:
-        sl = slice(site.offset, site.offset + 2 * site.n_orbitals)
-        out[site.name] = operator[:, sl, sl]
-    return out
 
 
 def orbital_parity(crystal: Crystal) -> dict[str, np.ndarray]:
@@ -96,7 +87,8 @@ def build_nanocrystal(crystal: Crystal, shape, *, passivation: bool = True,
         pybinding_lattice(crystal, spin=False), shape, site_blocks(crystal, crystal.zeeman),
         site_blocks(crystal, crystal.angular_momentum), bulk_coordination(crystal),
         orbital_parity=orbital_parity(crystal), orbital_c4z=orbital_c4z(crystal),
-        label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm", spin_onsite=spinful_onsite(crystal))
+        label=f"{crystal.params.name} {shape.kind} {shape.edge_nm:.2f} nm",
+        spin_onsite=site_blocks(crystal, crystal.onsite))
     counts = system.counts()
     if hasattr(shape, "expected_counts"):
         expected = shape.expected_counts()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import ConvergenceError, ParameterError
-from .common import LEVEL_TOL, check_hermitian, orthonormalise_degenerate, residual_norms
+from .common import check_hermitian, orthonormalise_degenerate, residual_norms, whole_levels
 from .registry import choose_solver, get_solver
 
 __all__ = ["BandEdgeStates", "observe_solves", "solve_band_edges", "SUBSPACE_KEY"]
@@ -83,7 +83,7 @@ def solve_band_edges(h, sigma: float, n_below: int = 2, n_above: int = 2, *, sol
                      tol: float = 1e-8, **hints) -> BandEdgeStates:
     """The ``n_below`` highest eigenpairs below ``sigma`` and ``n_above`` lowest above it (eV),
     each side extended to a whole level: the states the strategy returned within
-    :data:`LEVEL_TOL` of the last one kept come too (with ``n_below = 2`` and a four-fold level at
+    ``LEVEL_TOL`` (:mod:`.common`) of the last one kept come too (with ``n_below = 2`` and a four-fold level at
     the edge all four are returned). The strategies ``dense``, ``shift-invert``, ``filtered`` and
     ``gpu`` return whole levels; ``arpack`` returns more than asked (its k nearest σ).
 
@@ -107,25 +107,13 @@ def solve_band_edges(h, sigma: float, n_below: int = 2, n_above: int = 2, *, sol
     return replace(states, subspace=subspace)
 
 
-def _whole_levels(energies: np.ndarray, side: np.ndarray, n: int) -> np.ndarray:
-    """The first ``n`` of the indices ``side`` (ordered away from the gap), and those after them
-    whose energy lies within LEVEL_TOL of the last one kept (the rest of its level)."""
-    keep = side[:n]
-    if len(keep) == n and len(side) > n:
-        rest = side[n:]
-        gaps = np.abs(np.diff(energies[np.concatenate([keep[-1:], rest])]))
-        extra = int(np.argmax(gaps > LEVEL_TOL)) if np.any(gaps > LEVEL_TOL) else len(rest)
-        keep = side[:n + extra]
-    return keep
-
-
 def _certified(h, sigma: float, n_below: int, n_above: int, tol: float, name: str, energies: np.ndarray,
                vectors: np.ndarray, seconds: float, info: dict) -> BandEdgeStates:
     """The asked-for states of a strategy's answer, orthonormalised and checked with H itself."""
     order = np.argsort(energies)
     energies, vectors = energies[order], vectors[:, order]
-    below = _whole_levels(energies, np.flatnonzero(energies < sigma)[::-1], n_below)
-    above = _whole_levels(energies, np.flatnonzero(energies > sigma), n_above)
+    below = whole_levels(energies, np.flatnonzero(energies < sigma)[::-1], n_below)
+    above = whole_levels(energies, np.flatnonzero(energies > sigma), n_above)
     if len(below) < n_below or len(above) < n_above:
         raise ConvergenceError(f"solver {name!r} returned {len(below)} states below and {len(above)} above "
                                f"σ = {sigma:.4f} eV; asked for {n_below} and {n_above}")

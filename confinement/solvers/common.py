@@ -13,7 +13,8 @@ import scipy.sparse as sps
 from ..errors import ConvergenceError, ParameterError
 
 __all__ = ["check_hermitian", "residual_norms", "orthonormalise_degenerate", "energy_levels", "solver_threads",
-           "spectrum_bounds", "require_clean_gap", "doublets_per_side", "as_complex_csr", "LEVEL_TOL"]
+           "spectrum_bounds", "require_clean_gap", "doublets_per_side", "as_complex_csr", "LEVEL_TOL",
+           "whole_levels"]
 
 
 def as_complex_csr(h) -> sps.csr_matrix:
@@ -58,6 +59,18 @@ def energy_levels(x: np.ndarray, deg_tol: float) -> list[np.ndarray]:
     """Index groups of the sorted values ``x`` that lie within ``deg_tol`` of their neighbour (degenerate levels)."""
     cuts = np.where(np.diff(x) > deg_tol)[0] + 1
     return np.split(np.arange(x.size), cuts) if x.size else []
+
+
+def whole_levels(energies: np.ndarray, side: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` of the indices ``side`` (ordered away from the gap), and those after them
+    whose energy lies within LEVEL_TOL of the last one kept (the rest of its level)."""
+    keep = side[:n]
+    if len(keep) == n and len(side) > n:
+        rest = side[n:]
+        gaps = np.abs(np.diff(energies[np.concatenate([keep[-1:], rest])]))
+        extra = int(np.argmax(gaps > LEVEL_TOL)) if np.any(gaps > LEVEL_TOL) else len(rest)
+        keep = side[:n + extra]
+    return keep
 
 
 def solver_threads(n_blocks: int, threads: int | None = None) -> int:

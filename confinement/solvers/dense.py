@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sps
 
-from .common import LEVEL_TOL
+from .common import whole_levels
 from .registry import register_solver
 
 
@@ -16,12 +16,9 @@ def dense_band_edges(h, sigma: float, n_below: int, n_above: int, **_) -> tuple[
     hd = h.toarray() if sps.issparse(h) else np.asarray(h)
     e, v = np.linalg.eigh(hd)
     i0 = int(np.searchsorted(e, sigma))
-    lo, hi = max(i0 - n_below, 0), min(i0 + n_above, len(e))
-    while 0 < lo < i0 and e[lo] - e[lo - 1] <= LEVEL_TOL:
-        lo -= 1
-    while i0 < hi < len(e) and e[hi] - e[hi - 1] <= LEVEL_TOL:
-        hi += 1
-    return e[lo:hi], v[:, lo:hi], {"n": hd.shape[0]}
+    keep = np.sort(np.concatenate([whole_levels(e, np.arange(i0)[::-1], n_below),
+                                   whole_levels(e, np.arange(i0, len(e)), n_above)]))
+    return e[keep], v[:, keep], {"n": hd.shape[0]}
 
 
 register_solver("dense", dense_band_edges)
