@@ -3,8 +3,9 @@
 1. Ours (``auto``: shift-invert slicing at these sizes) against the pybinding ``arpack`` baseline
    at N = 6, 7, 8 (fresh processes, wall time of the whole record, peak RSS; via nc_solver.py).
 2. Per size, with and without the X–X second-neighbour shell: SolverInfo.matvecs of the filtered
-   solver (mat-vecs in units of one full-size H @ v), the time of one H @ v on the full H and the
-   solve time in units of it ("time-equivalent mat-vecs"), peak RSS of the process.
+   solver (mat-vecs in units of one full-size H @ v), the time of one H @ v on the full H, its
+   ratio to the bandwidth floor (the bytes it must move at the one-core triad bandwidth measured
+   in the same run), the solve time in units of one H @ v ("time-equivalent mat-vecs"), peak RSS.
 3. Warm against cold starts on a 10-point X–X family (ppσ scaled, ppπ = −ppσ/4, the shell of
    CsPbI3-N21-exp-XX) at one size, as a sweep runs it (the NC record with its 1 T solve): every
    point cold, and the chain sharing one WarmStarts store (the first point cold).
@@ -61,6 +62,7 @@ t = time.perf_counter()
 st = solve_band_edges(H, bulk.E_vbm + bulk.Eg / 2, 2, 2, solver=solver, tol=1e-8, **solver_hints(system, bulk.Eg / 2))
 solve = time.perf_counter() - t
 print(json.dumps({"n": H.shape[0], "nnz": int(H.nnz), "t_matvec": t_mv, "solve_s": solve,
+                  "bytes_matvec": H.data.nbytes + H.indices.nbytes + H.indptr.nbytes + 2 * x.nbytes,
                   "matvecs": st.info.get("matvecs"), "iterations": st.info.get("iterations"),
                   "E_vb": float(st.below[0]), "E_cb": float(st.above[0]),
                   "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -89,12 +91,35 @@ def _run(code: str, args: list[str], timeout: float, tree: str | None = None, th
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+#: One-core memory bandwidth (bytes/s), printed as JSON: the best of 5 NumPy triads c = a + b on
+#: float64 arrays of 256 MiB each (8× the 32 MiB L3 here), counted as 3 arrays moved (as STREAM:
+#: the write-allocate read of c not counted). Run in its own process: the arrays would otherwise
+#: raise the peak RSS every later child inherits from this one.
+STREAM_CHILD = r"""
+import json, time
+import numpy as np
+a = np.ones(256 * 2**17)
+b, c = np.ones_like(a), np.empty_like(a)
+best = np.inf
+for _ in range(5):
+    t = time.perf_counter()
+    np.add(a, b, out=c)
+    best = min(best, time.perf_counter() - t)
+print(json.dumps({"bandwidth": 3 * a.nbytes / best}))
+"""
+
+
 def matvec_table(sizes: list[int], sets: list[str], timeout: float, before: str | None) -> None:
     """Section 2: mat-vecs and time-equivalents of the filtered solver, with and without X–X; with
-    ``before`` (a checkout directory) each row is also run there, right after."""
+    ``before`` (a checkout directory) each row is also run there, right after. ``floor``: the
+    time one H @ v would take at the triad bandwidth of one core (STREAM_CHILD) if it
+    moved only the CSR arrays, x once and y once (SciPy's kernel is single-threaded); ``×floor``:
+    the measured H @ v over it."""
+    bandwidth = _run(STREAM_CHILD, [], timeout)["bandwidth"]
     print("\n## filtered solver: mat-vecs per solve (the band-edge doublet per side, as landeg nc, tol 1e-8 eV)")
-    print(f"{'set':>22} {'N':>3} {'code':>6} {'n':>9} {'nnz':>10} {'H@v ms':>7} {'solve s':>8} {'iters':>5} "
-          f"{'matvecs':>8} {'time-equiv':>10} {'peak MB':>8}")
+    print(f"one-core triad bandwidth {bandwidth / 1e9:.1f} GB/s (256 MiB arrays, best of 5)")
+    print(f"{'set':>22} {'N':>3} {'code':>6} {'n':>9} {'nnz':>10} {'H@v ms':>7} {'floor ms':>8} {'×floor':>6} "
+          f"{'solve s':>8} {'iters':>5} {'matvecs':>8} {'time-equiv':>10} {'peak MB':>8}")
     for params in sets:
         for n_pb in sizes:
             for code, tree in [("now", None)] + ([("before", before)] if before else []):
@@ -102,9 +127,10 @@ def matvec_table(sizes: list[int], sets: list[str], timeout: float, before: str 
                 if "note" in r:
                     print(f"{params:>22} {n_pb:>3} {code:>6} {r['note']}")
                     continue
+                floor = r["bytes_matvec"] / bandwidth if "bytes_matvec" in r else float("nan")
                 print(f"{params:>22} {n_pb:>3} {code:>6} {r['n']:>9} {r['nnz']:>10} {1e3 * r['t_matvec']:7.2f} "
-                      f"{r['solve_s']:8.2f} {r['iterations']:>5} {r['matvecs']:8.0f} "
-                      f"{r['solve_s'] / r['t_matvec']:10.0f} {r['peak_MB']:8.0f}", flush=True)
+                      f"{1e3 * floor:8.2f} {r['t_matvec'] / floor:6.2f} {r['solve_s']:8.2f} {r['iterations']:>5} "
+                      f"{r['matvecs']:8.0f} {r['solve_s'] / r['t_matvec']:10.0f} {r['peak_MB']:8.0f}", flush=True)
 
 
 def family(n_pb: int, points: int, solver: str) -> None:

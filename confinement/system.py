@@ -45,6 +45,8 @@ class FiniteSystem:
     onsite_c4z: Mapping[int, np.ndarray] | None = None
     label: str = ""
     info: dict = field(default_factory=dict)
+    #: The symmetry operators found so far (they depend on the sites and on-site blocks only).
+    _symmetries: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_orbitals(self) -> int:
@@ -80,12 +82,16 @@ class FiniteSystem:
         None if the sites are not inversion symmetric or orbital parities are unknown."""
         if self.orbital_parity is None:
             return None
-        partner = map_sites(self.positions, -np.eye(3), tol)
-        if np.any(partner < 0) or np.any(self.sublattice[partner] != self.sublattice):
-            return None
-        sizes = np.diff(self.offsets)
-        perm = np.concatenate([self.offsets[j] + np.arange(sizes[j]) for j in partner])
-        return perm, self.orbital_parity.astype(float)
+        key = ("inversion", tol)
+        if key not in self._symmetries:
+            partner = map_sites(self.positions, -np.eye(3), tol)
+            result = None
+            if not (np.any(partner < 0) or np.any(self.sublattice[partner] != self.sublattice)):
+                local = np.arange(self.n_orbitals) - np.repeat(self.offsets[:-1], np.diff(self.offsets))
+                perm = self.offsets[partner][self.site_of_orbital] + local
+                result = (perm, self.orbital_parity.astype(float))
+            self._symmetries[key] = result
+        return self._symmetries[key]
 
     def rotation_c4z(self) -> SiteSymmetry | None:
         """The rotation by +π/2 about the z axis through the origin (orbitals rotated by the on-site
@@ -115,6 +121,13 @@ class FiniteSystem:
         """U of the rotation by quarter_turns·π/2 about z (1: C4z, 2: C2z); None if not a symmetry."""
         if self.onsite_c4z is None:
             return None
+        key = ("rotation", quarter_turns)
+        if key not in self._symmetries:
+            self._symmetries[key] = self._build_rotation_about_z(quarter_turns)
+        return self._symmetries[key]
+
+    def _build_rotation_about_z(self, quarter_turns: int) -> SiteSymmetry | None:
+        """:meth:`_rotation_about_z` without the cache."""
         transform = np.linalg.matrix_power(C4Z, quarter_turns)
         site_map = map_sites(self.positions, transform)
         sizes = np.diff(self.offsets)

@@ -7,7 +7,8 @@ next solve of a neighbouring system with the same sites (another parameter set a
 A system's *layout* is its dimension, its site positions (nm, rounded to 1e-6 nm), sublattices and
 orbital offsets, plus the kind of solve (zero field, or the field and its direction): two systems of
 one layout have the same symmetry blocks, so the filtered solver starts from the previous Ritz
-basis (:class:`confinement.solvers.filtered.Subspace`) and skips its wide first filter. The
+basis (:class:`confinement.solvers.filtered.Subspace`, its unconverged vectors dropped) and skips
+its wide first filter and its Lanczos estimate of the spectrum bounds (it takes the previous ones). The
 certificate is unchanged (‖Hv − Ev‖ ≤ tol for every returned pair, the window count proven), so a
 warm start changes the number of mat-vecs, never the answer beyond the tolerance.
 

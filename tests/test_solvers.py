@@ -209,3 +209,61 @@ def test_a_level_cut_by_the_count_comes_back_whole(solver):
                               **({"rotation": None} if solver == "filtered" else {}))
     np.testing.assert_allclose(states.below, -1.0, atol=1e-9)
     assert len(states.below) == 4 and len(states.above) == 2
+
+
+def test_targets_follow_the_answer_the_ritz_pairs_suggest():
+    """Per side the edge level (n_each = 1 doublet) at tol, the next level at tol_found, nothing
+    beyond; a spurious in-gap Ritz value (large residual, so large ‖(H − σ)z‖) is passed over;
+    a side without a proof level gives None (every block is then filtered)."""
+    from confinement.solvers.filtered import _targets
+
+    ritz = np.array([-0.5, -0.5, -0.8, -1.4, 0.05, 0.6, 0.6, 0.9, 1.5])
+    res = np.array([1e-9, 1e-9, 1e-5, 1e-3, 0.9, 1e-7, 1e-7, 1e-4, 1e-2])
+    dist = np.hypot(ritz, res)
+    mult = np.ones(ritz.size, int)
+    target = _targets(ritz, dist, mult, 0.0, 1, 1e-8, 1e-6, 1e-6)
+    np.testing.assert_array_equal(target, [1e-8, 1e-8, 1e-6, np.inf, np.inf, 1e-8, 1e-8, 1e-6, np.inf])
+    # a Kramers-reduced block: one pair stands for the doublet
+    twice = np.where(np.isin(np.arange(ritz.size), [1, 6]), 0, 2)
+    keep = twice > 0
+    reduced = _targets(ritz[keep], dist[keep], twice[keep], 0.0, 1, 1e-8, 1e-6, 1e-6)
+    np.testing.assert_array_equal(reduced, [1e-8, 1e-6, np.inf, np.inf, 1e-8, 1e-6, np.inf])
+    assert _targets(ritz[:6], dist[:6], mult[:6], 0.0, 1, 1e-8, 1e-6, 1e-6) is None
+
+
+def test_a_warm_start_keeps_only_converged_directions_and_reuses_the_bounds(family):
+    """The stored subspace drops Ritz vectors of residual above SEED_RESIDUAL (late additions
+    that never converged would set the next cut far out; a block keeps one vector at least),
+    carries the bounds of its solve (they enclose the exact spectrum), and a
+    solve seeded with bounds too narrow still returns the cold edges: the Ritz values outside
+    show it and the bounds are widened until the folded spectrum max (E − σ)² lies inside."""
+    from dataclasses import replace
+
+    from confinement.solvers.filtered import SEED_RESIDUAL
+    from confinement.symmetry import symmetry_sectors
+
+    (system, bulk), (other, _) = family
+    sigma, hints = bulk.E_vbm + bulk.Eg / 2, solver_hints(system, bulk.Eg / 2)
+    cold = solve_band_edges(system.hamiltonian, sigma, 2, 2, solver="filtered", tol=1e-9, **hints)
+    start = cold.warm_start
+    exact = np.linalg.eigvalsh(system.hamiltonian.toarray())
+    assert start.bounds[0] < exact[0] and start.bounds[1] > exact[-1]
+    blocks = {str(b.key): b.matrix for b in symmetry_sectors(system.hamiltonian, hints["parity"],
+                                                             rotation=hints["rotation"])}
+    for key, Z in start.blocks.items():       # a block keeps its nearest vector in any case
+        A = blocks[key]
+        theta = np.real(np.einsum("ij,ij->j", Z.conj(), A @ Z))
+        assert Z.shape[1] == 1 or np.linalg.norm(A @ Z - Z * theta, axis=0).max() <= SEED_RESIDUAL
+    lo, hi = start.bounds
+    narrow = replace(start, bounds=(0.5 * lo, 0.5 * hi))
+    info = SolverInfo()
+    e, _, r = band_edge_states(other.hamiltonian, sigma - bulk.Eg / 2, sigma + bulk.Eg / 2, n_each=1, tol=1e-9,
+                               parity=other.inversion(), rotation=other.z_rotation(), info=info, guess=narrow)
+    ref = solve_band_edges(other.hamiltonian, sigma, 2, 2, solver="filtered", tol=1e-9,
+                           **solver_hints(other, bulk.Eg / 2))
+    np.testing.assert_allclose(e[e < sigma].max(), ref.below[0], atol=1e-9)
+    np.testing.assert_allclose(e[e > sigma].min(), ref.above[0], atol=1e-9)
+    assert any("widened_bounds" in h for h in info.history)
+    # the filter needs max (E − σ)² over the spectrum inside its folded bound, and gets it
+    folded = np.linalg.eigvalsh(other.hamiltonian.toarray())[[0, -1]] - info.sigma
+    assert max(np.square(np.array(info.bounds) - info.sigma)) >= np.square(folded).max()

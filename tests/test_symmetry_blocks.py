@@ -103,3 +103,20 @@ def test_certificate_recovers_a_state_the_lanczos_search_missed(crystal, monkeyp
     np.testing.assert_allclose(e[e < sigma], full[i - np.sum(e < sigma):i], atol=1e-9)
     np.testing.assert_allclose(e[e > sigma], full[i:i + np.sum(e > sigma)], atol=1e-9)
     assert info["rounds"] >= 2 and r.max() <= 1e-9
+
+
+def test_symmetry_operators_are_found_once_per_system_and_not_carried_to_a_moved_copy(cube):
+    """The inversion and rotations depend on the sites only: a system finds them once (a record
+    asked four times for each), and a copy with moved sites (dataclasses.replace) finds its own:
+    shifted off the centre it has neither. The inversion is an involution mapping every orbital
+    of a site onto the same orbital of its partner."""
+    from dataclasses import replace
+
+    perm, sign = cube.inversion()
+    assert cube.inversion()[0] is perm and cube.rotation_c4z() is cube.rotation_c4z()
+    np.testing.assert_array_equal(perm[perm], np.arange(cube.n_orbitals))
+    site = cube.site_of_orbital
+    np.testing.assert_allclose(cube.positions[site[perm]], -cube.positions[site], atol=1e-9)
+    moved = replace(cube, positions=cube.positions + np.array([0.13, 0.0, 0.0]))
+    assert moved.inversion() is None and moved.rotation_c4z() is None
+    assert cube.inversion()[0] is perm
