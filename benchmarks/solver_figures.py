@@ -35,9 +35,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nc_solver import PEAK_MB  # noqa: E402  (the children's peak-RSS prelude)
 
-CHILD = r"""
-import json, resource, sys, time
+CHILD = PEAK_MB + r"""
+import json, sys, time
 import numpy as np
 from confinement.doublets import solver_hints
 from confinement.eigensolver import solve_band_edges
@@ -65,7 +67,7 @@ print(json.dumps({"n": H.shape[0], "nnz": int(H.nnz), "t_matvec": t_mv, "solve_s
                   "bytes_matvec": H.data.nbytes + H.indices.nbytes + H.indptr.nbytes + 2 * x.nbytes,
                   "matvecs": st.info.get("matvecs"), "iterations": st.info.get("iterations"),
                   "E_vb": float(st.below[0]), "E_cb": float(st.above[0]),
-                  "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_MB": peak_mb()}))
 """
 
 
@@ -270,8 +272,8 @@ def across_sizes(params: str, sizes: list[int]) -> None:
 
 #: Start of the peers' child processes: the cube of argv[1] (set), argv[2] (N), its mid-gap sigma
 #: and its four C4h blocks (``t``: the clock started before the blocks).
-BLOCKS_CHILD = r"""
-import json, resource, sys, time
+BLOCKS_CHILD = PEAK_MB + r"""
+import json, sys, time
 import numpy as np
 from confinement.symmetry import symmetry_sectors
 from tightbinding.bulk import bulk_tb
@@ -297,7 +299,7 @@ for blk in blocks:
 levels = np.sort(levels)
 print(json.dumps({"solve_s": time.perf_counter() - t, "matvecs": matvecs,
                   "E_vb": float(levels[levels < sigma].max()), "E_cb": float(levels[levels > sigma].min()),
-                  "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_MB": peak_mb()}))
 """
 
 
@@ -311,8 +313,8 @@ np.savez(out, **arrays)
 print("{}")
 """
 
-SLEPC_CHILD = r"""
-import json, resource, sys, time
+SLEPC_CHILD = PEAK_MB + r"""
+import json, sys, time
 import numpy as np
 from petsc4py import PETSc
 from slepc4py import SLEPc
@@ -344,7 +346,7 @@ for i in range(int(z["count"])):
 levels = np.sort(levels)
 print(json.dumps({"solve_s": time.perf_counter() - t + float(z["blocks_s"]), "iterations": iterations,
                   "E_vb": float(levels[levels < sigma].max()), "E_cb": float(levels[levels > sigma].min()),
-                  "peak_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_MB": peak_mb()}))
 """
 
 #: Where Debian's complex-scalar PETSc/SLEPc put their Python packages (python3-slepc4py-complex).
