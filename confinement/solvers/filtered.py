@@ -525,8 +525,8 @@ class _FilteredRun:
         for sec in self.sectors:
             Q, _ = np.linalg.qr(sec.V)
             sec.rayleigh_ritz(Q, self.sigma, sec.b * sec.per, self.opts.lock * self.tol)
-        self.recentre_sigma(-1, np.concatenate([s.ritz for s in self.sectors]),
-                            np.concatenate([s.res for s in self.sectors]))
+        ritz, res, _, _ = self.ritz_pairs()
+        self.recentre_sigma(-1, ritz, res)
         self.plan_filtering()
         self.next_degree()
 
@@ -587,9 +587,7 @@ class _FilteredRun:
             span = self.emax - self.emin
             self.emin, self.emax = min(self.emin, allr.min() - 0.02 * span), max(self.emax, allr.max() + 0.02 * span)
             self.info.history.append(dict(it=it, widened_bounds=(self.emin, self.emax)))
-        ritz = np.concatenate([s.ritz for s in self.sectors])
-        res = np.concatenate([s.res for s in self.sectors])
-        mult = np.concatenate([np.full(len(s.ritz), 2 if s.partner else 1) for s in self.sectors])
+        ritz, res, _, mult = self.ritz_pairs()
         radius = np.inf
         for s in self.sectors:
             bad = s.res > self.tol_found
@@ -666,7 +664,8 @@ class _FilteredRun:
     def _finishing_degree(self, s: _Sector) -> float:
         """Half-degree at which every pair block ``s`` still needs should meet its target (each
         amplified by ``finish_safety`` × residual / target over the cut); inf if not known, or if
-        the block's last finishing degree gained less than 10×."""
+        the block's last finishing degree gained less than 10×. Records the block's worst
+        residual / target for that comparison at its next filter (called once per filter)."""
         if s.need is None or not s.need.size:
             return np.inf
         worst = float(s.need_ratio.max())
@@ -677,6 +676,14 @@ class _FilteredRun:
         aa = self.a[s.name]
         x = np.array([_xval(d, aa, self.B) for d in np.minimum(s.dist[s.need], 0.999 * aa)])
         return float(np.max(np.arccosh(np.maximum(self.opts.finish_safety * s.need_ratio, 1.0)) / np.arccosh(x)))
+
+    def ritz_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Ritz values, residuals, distances ‖(H − sigma) z‖ (eV) and the states each pair stands
+        for (2 in a block whose Kramers partners are not solved), over the blocks in order."""
+        secs = self.sectors
+        return (np.concatenate([s.ritz for s in secs]), np.concatenate([s.res for s in secs]),
+                np.concatenate([s.dist for s in secs]),
+                np.concatenate([np.full(len(s.ritz), 2 if s.partner else 1) for s in secs]))
 
     def plan_filtering(self) -> None:
         """Filter next only the blocks that hold a Ritz pair the answer still needs.
@@ -690,39 +697,27 @@ class _FilteredRun:
         pairs, or if no block is left (the selection refused what the targets accept); a block
         grown by :meth:`grow_if_stuck` is filtered."""
         secs = self.sectors
-        ritz = np.concatenate([s.ritz for s in secs])
-        dist = np.concatenate([s.dist for s in secs])
-        res = np.concatenate([s.res for s in secs])
-        mult = np.concatenate([np.full(len(s.ritz), 2 if s.partner else 1) for s in secs])
+        ritz, res, dist, mult = self.ritz_pairs()
         target = _targets(ritz, dist, mult, self.sigma, self.n_each, self.tol, self.tol_found, self.opts.deg_tol)
         if target is None:
             for sec in secs:
                 sec.active, sec.need = True, None
             return
         reach = np.abs(ritz[np.isfinite(target)] - self.sigma).max()
-        near = dist <= reach * (1 + 1e-9)
-        # a block's nearest unresolved pair must place its eigenvalue (within res of the Ritz
-        # value) beyond reach; if not (a block whose random start is not yet filtered into shape),
-        # that pair must be found too: such a block may hide an edge state (measured: the 1 T
-        # partner of the valence edge, missed in a cube of 3 cells with the old rule alone)
-        start = 0
-        for sec in secs:
-            part = np.arange(start, start + len(sec.ritz))
-            open_ = part[res[part] > self.tol_found]
+        for sec, tgt in zip(secs, np.split(target, np.cumsum([len(s.ritz) for s in secs])[:-1])):
+            near = sec.dist <= reach * (1 + 1e-9)
+            # the block's nearest unresolved pair must place its eigenvalue (within res of the Ritz
+            # value) beyond reach; if not (a block whose random start is not yet filtered into
+            # shape), that pair must be found too: such a block may hide an edge state (measured:
+            # the 1 T partner of the valence edge, missed in a cube of 3 cells without this rule)
+            open_ = np.flatnonzero(sec.res > self.tol_found)
             if open_.size:
-                first = open_[np.argmin(dist[open_])]
-                near[first] |= abs(ritz[first] - self.sigma) - res[first] <= reach
-            start += len(sec.ritz)
-        target[near] = np.minimum(target[near], self.tol_found)
-        need = res > target
-        ratio = res / target
-        start = 0
-        for sec in secs:
-            part = slice(start, start + len(sec.ritz))
-            sec.need = np.flatnonzero(need[part])
-            sec.need_ratio = ratio[part][sec.need]
+                first = open_[np.argmin(sec.dist[open_])]
+                near[first] |= abs(sec.ritz[first] - self.sigma) - sec.res[first] <= reach
+            tgt = np.where(near, np.minimum(tgt, self.tol_found), tgt)
+            sec.need = np.flatnonzero(sec.res > tgt)
+            sec.need_ratio = sec.res[sec.need] / tgt[sec.need]
             sec.active = bool(sec.need.size)
-            start += len(sec.ritz)
         if not any(sec.active for sec in secs):
             for sec in secs:
                 sec.active, sec.need = True, None
