@@ -138,12 +138,14 @@ def matvec_table(sizes: list[int], sets: list[str], timeout: float, before: str 
 def family(n_pb: int, points: int, solver: str) -> None:
     """Section 3: warm against cold starts along a 10-point X–X family at one size, as a sweep runs
     it: the whole NC record (zero field and the 1 T finite-field solve) three ways: all cold (the
-    field solve too: the code before the warm starts), cold with the field solve started from the
-    zero-field subspace (today's cold point), and with one
+    field solve too: the code before the warm starts; the sector-basis cache cleared), cold with the field solve
+    started from the zero-field subspace (today's cold point; the sector bases of the layout reused,
+    confinement.symmetry.SECTOR_BASES), and with one
     :class:`~confinement.warm_start.WarmStarts` store along the chain (the first point cold)."""
     import numpy as np
 
     from confinement.doublets import finite_field_splittings
+    from confinement.symmetry import SECTOR_BASES
     from confinement.warm_start import WarmStarts
     from tightbinding.bulk import bulk_tb
     from tightbinding.crystal import Crystal
@@ -165,7 +167,8 @@ def family(n_pb: int, points: int, solver: str) -> None:
     for s in strengths:
         crystal = Crystal(base.with_values({"hopping.X-X.p_p_sigma": float(s), "hopping.X-X.p_p_pi": float(-s / 4)}))
         shape = make_shape(crystal, "cube", n_pb=n_pb)
-        t = time.perf_counter()      # all cold: the record without its field solve, then a cold field solve
+        SECTOR_BASES.clear()         # all cold: nothing reused, the sector bases built anew too
+        t = time.perf_counter()      # the record without its field solve, then a cold field solve
         bare = nanocrystal_gfactors(crystal, shape, solver=solver, finite_field_T=None)
         bulk = bulk_tb(crystal)
         info: dict = {}

@@ -37,7 +37,7 @@ def first_order_g(system: FiniteSystem, states: np.ndarray, gauge_origin: np.nda
         raise PhysicsCheckError(f"a Kramers doublet has two states, got {states.shape[1]}")
     if peierls is None:
         peierls = peierls_derivative(system, gauge_origin)
-    zeeman = np.array([_project(peierls[g] + system.zeeman[g], states) for g in range(3)])
+    zeeman = np.array([_project(peierls[g], states) + _project(system.zeeman[g], states) for g in range(3)])
     ang = np.array([_project(system.angular_momentum[g], states) for g in range(3)])
     return g_tensor(zeeman, ang, atol=1e-7)
 

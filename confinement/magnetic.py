@@ -3,6 +3,9 @@
 For an electron (charge −e) a hopping acquires t_ij → t_ij exp[−(ie/ħ) ∫_{R_j}^{R_i} A·dl]. With
 A = ½ B × (r − r0) and a straight path the integral is ½ B·[(R_j − r0) × (R_i − r0)]. On site:
 μB B·(L + g0 S) (the system's ``zeeman`` blocks). Field in T, energies in eV, lengths in nm.
+
+Both the Peierls derivative and H(B) are built on the stored pattern of H itself (its ``indices``
+and ``indptr`` shared, one new data array each): no COO round trip, no sorting.
 """
 
 from __future__ import annotations
@@ -14,34 +17,32 @@ from .system import FiniteSystem
 from .units import E_OVER_HBAR, MU_B
 
 
-def _offsite(system: FiniteSystem) -> tuple[sps.coo_matrix, np.ndarray, np.ndarray]:
-    coo = system.hamiltonian.tocoo()
-    site = system.site_of_orbital
-    mask = site[coo.row] != site[coo.col]
-    return coo, mask, site
-
-
-def _flux_vectors(system: FiniteSystem, gauge_origin: np.ndarray | None):
-    """(R_j − r0) × (R_i − r0) for every stored off-site element, and the COO data."""
-    coo, mask, site = _offsite(system)
+def _flux_vectors(system: FiniteSystem, gauge_origin: np.ndarray | None) -> tuple[sps.csr_matrix, np.ndarray]:
+    """H as CSR and (R_j − r0) × (R_i − r0) (nm², (3, nnz)) for every stored entry of H (i the
+    row's site, j the column's). On-site entries get exactly 0 (r × r vanishes in floating point:
+    the two products of each component are the same numbers), so no off-site mask is needed."""
+    h = system.hamiltonian.tocsr()
     r0 = np.zeros(3) if gauge_origin is None else np.asarray(gauge_origin, float)
-    ri = system.positions[site[coo.row[mask]]] - r0
-    rj = system.positions[site[coo.col[mask]]] - r0
-    return coo, mask, np.cross(rj, ri)
+    per_orbital = (system.positions - r0)[system.site_of_orbital].T      # (3, n)
+    counts = np.diff(h.indptr)
+    xi, yi, zi = (np.repeat(c, counts) for c in per_orbital)             # rows: sequential
+    xj, yj, zj = (c[h.indices] for c in per_orbital)                     # columns: one gather each
+    return h, np.stack([yj * zi - zj * yi, zj * xi - xj * zi, xj * yi - yj * xi])
+
+
+def _on_pattern(h: sps.csr_matrix, data: np.ndarray) -> sps.csr_matrix:
+    return sps.csr_matrix((data, h.indices, h.indptr), shape=h.shape)
 
 
 def peierls_derivative(system: FiniteSystem, gauge_origin: np.ndarray | None = None) -> tuple[sps.csr_matrix, ...]:
-    """∂H/∂B_γ of the hoppings at B = 0, in units of μB (3 Hermitian CSR matrices).
+    """∂H/∂B_γ of the hoppings at B = 0, in units of μB (3 Hermitian CSR matrices on H's pattern,
+    on-site entries stored as zeros).
 
     ∂H_ij/∂B_γ = t_ij · (−i e/2ħ) [(R_j − r0) × (R_i − r0)]_γ.
     """
-    coo, mask, cross = _flux_vectors(system, gauge_origin)
-    n = system.n_orbitals
-    out = []
-    for g in range(3):
-        data = coo.data[mask] * (-0.5j * E_OVER_HBAR / MU_B) * cross[:, g]
-        out.append(sps.csr_matrix((data, (coo.row[mask], coo.col[mask])), shape=(n, n)))
-    return tuple(out)
+    h, cross = _flux_vectors(system, gauge_origin)
+    hop = h.data * (-0.5j * E_OVER_HBAR / MU_B)
+    return tuple(_on_pattern(h, hop * cross[g]) for g in range(3))
 
 
 def zeeman_operator(system: FiniteSystem, direction: np.ndarray,
@@ -56,8 +57,6 @@ def hamiltonian_in_field(system: FiniteSystem, field_T: np.ndarray,
                          gauge_origin: np.ndarray | None = None) -> sps.csr_matrix:
     """H(B) with exact Peierls phases and the on-site Zeeman term (field vector in T)."""
     b = np.asarray(field_T, float)
-    coo, mask, cross = _flux_vectors(system, gauge_origin)
-    data = coo.data.astype(complex)
-    data[mask] *= np.exp(-0.5j * E_OVER_HBAR * (cross @ b))
-    h = sps.csr_matrix((data, (coo.row, coo.col)), shape=coo.shape)
-    return h + MU_B * sum(b[g] * system.zeeman[g] for g in range(3))
+    h, cross = _flux_vectors(system, gauge_origin)
+    data = h.data * np.exp(-0.5j * E_OVER_HBAR * (b @ cross))
+    return _on_pattern(h, data) + MU_B * sum(b[g] * system.zeeman[g] for g in range(3))

@@ -9,7 +9,14 @@ import scipy.sparse.linalg as spla
 from confinement.errors import ParameterError
 from confinement.magnetic import hamiltonian_in_field
 from confinement.solvers import slicing
-from confinement.symmetry import SiteSymmetry, group_sector_bases, symmetry_sectors
+from confinement.symmetry import (
+    SECTOR_BASES,
+    SiteSymmetry,
+    group_sector_bases,
+    project_onto_sector,
+    representative_orbitals,
+    symmetry_sectors,
+)
 from tightbinding.bulk import bulk_tb
 from tightbinding.crystal import Crystal
 from tightbinding.nanocrystal import build_nanocrystal, make_shape
@@ -44,6 +51,43 @@ def test_c4h_blocks_are_orthonormal_joint_eigenspaces(cube):
         spectra.append(np.linalg.eigvalsh((V.conj().T @ cube.hamiltonian @ V).toarray()))
     full = np.linalg.eigvalsh(cube.hamiltonian.toarray())
     np.testing.assert_allclose(np.sort(np.concatenate(spectra)), full, atol=1e-10)
+
+
+def test_block_from_representative_rows_equals_the_full_projection(crystal, cube):
+    """V_χᴴ H V_χ from the rows of the representative orbitals only (the solver's projection, which
+    uses [H, P_χ] = 0) equals the full triple product in every C4h block, free orbits and sites with
+    a stabiliser alike, for H at B = 0 and in a field along z (which keeps C4h); a Hamiltonian that
+    breaks the rotation gives a different matrix (the identity needs the symmetry: it is checked
+    on H before use)."""
+    generators = [cube.rotation_c4z(), SiteSymmetry.from_parity(*cube.inversion(), cube.offsets)]
+    rep = representative_orbitals(generators)
+    assert rep.size < cube.n_orbitals / 4
+    along_z = hamiltonian_in_field(cube, np.array([0.0, 0.0, 2.0]))
+    along_x = hamiltonian_in_field(cube, np.array([2.0, 0.0, 0.0]))
+    for V in group_sector_bases(generators).values():
+        for H in (cube.hamiltonian, along_z):
+            full = (V.conj().T @ H @ V).toarray()
+            np.testing.assert_allclose(project_onto_sector(H[rep], V, rep).toarray(), full, atol=1e-12)
+        broken = np.abs(project_onto_sector(along_x[rep], V, rep).toarray() - (V.conj().T @ along_x @ V).toarray())
+        assert broken.max() > 1e-6
+
+
+def test_sector_bases_are_reused_for_one_layout_only(crystal):
+    """A second parameter set on the same cube reuses the bases (same objects) and its blocks hold
+    its own H; another layout (C2z instead of C4z, another size) evicts them and gets its own."""
+    SECTOR_BASES.clear()
+    system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=2))
+    first = symmetry_sectors(system.hamiltonian, system.inversion(), True, rotation=system.rotation_c4z())
+    scaled = symmetry_sectors(1.5 * system.hamiltonian, system.inversion(), True, rotation=system.rotation_c4z())
+    assert all(a.basis is b.basis for a, b in zip(first, scaled))
+    for a, b in zip(first, scaled):
+        np.testing.assert_allclose(b.matrix.toarray(), 1.5 * a.matrix.toarray(), atol=1e-12)
+    c2 = symmetry_sectors(system.hamiltonian, system.inversion(), True, rotation=system.rotation_c2z())
+    assert len(c2) == 2 and all(s.basis.shape[1] == system.n_orbitals // 4 for s in c2)
+    other = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=3))
+    bigger = symmetry_sectors(other.hamiltonian, other.inversion(), True, rotation=other.rotation_c4z())
+    assert all(s.basis.shape[0] == other.n_orbitals for s in bigger)
+    assert len(SECTOR_BASES.bases) == 4
 
 
 def test_time_reversal_halves_the_blocks_to_solve(cube):
