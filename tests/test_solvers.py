@@ -267,3 +267,43 @@ def test_a_warm_start_keeps_only_converged_directions_and_reuses_the_bounds(fami
     # the filter needs max (E − σ)² over the spectrum inside its folded bound, and gets it
     folded = np.linalg.eigvalsh(other.hamiltonian.toarray())[[0, -1]] - info.sigma
     assert max(np.square(np.array(info.bounds) - info.sigma)) >= np.square(folded).max()
+
+
+def _unsorted_hermitian(n: int = 40, seed: int = 3) -> sps.csr_matrix:
+    """A random sparse Hermitian matrix (eV) whose rows store their columns in reverse order."""
+    rng = np.random.default_rng(seed)
+    a = sps.random(n, n, density=0.2, random_state=rng) * (1 + 1j)
+    h = (a + a.getH()).tocsr()
+    h.sort_indices()
+    rev = np.concatenate([np.arange(h.indptr[i + 1] - 1, h.indptr[i] - 1, -1) for i in range(n)])
+    return sps.csr_matrix((h.data[rev], h.indices[rev], h.indptr), shape=h.shape)
+
+
+def test_hermiticity_check_compares_stored_values_and_catches_every_defect():
+    """The pairwise comparison on a symmetric pattern must accept what the exact H − H† accepts and
+    refuse what it refuses: an unsorted Hermitian matrix passes (and is the same matrix after);
+    one entry off by 1e-9 eV (pattern still symmetric) fails; a pattern broken by one stored
+    zero takes the general route and passes; one stored nonzero without its partner fails."""
+    from confinement.solvers.common import check_hermitian
+    h = _unsorted_hermitian()
+    dense = h.toarray()
+    check_hermitian(h)
+    assert np.array_equal(h.toarray(), dense)
+    check_hermitian(dense)
+    i, j = h.nonzero()
+    k = int(np.argmax(i != j))
+    off = h.tolil()
+    off[i[k], j[k]] += 1e-9
+    for bad in (off.tocsr(), off.toarray()):
+        with pytest.raises(ParameterError, match="not Hermitian"):
+            check_hermitian(bad)
+    empty = np.argwhere(dense == 0)
+    r, c = (int(x) for x in empty[np.argmax(empty[:, 0] != empty[:, 1])])
+    zero = h.tolil()
+    zero[r, c] = 1.0
+    zero = zero.tocsr()
+    zero.data[zero.indptr[r] + np.searchsorted(zero.indices[zero.indptr[r]:zero.indptr[r + 1]], c)] = 0.0
+    check_hermitian(zero)
+    zero.data[zero.indptr[r] + np.searchsorted(zero.indices[zero.indptr[r]:zero.indptr[r + 1]], c)] = 1e-9
+    with pytest.raises(ParameterError, match="not Hermitian"):
+        check_hermitian(zero)
