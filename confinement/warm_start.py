@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from dataclasses import replace
 
 import numpy as np
 
@@ -42,8 +43,9 @@ def layout_key(system: FiniteSystem, solve: str = "B=0") -> str:
 
 
 def _nbytes(subspace) -> int:
-    """Bytes held by a stored subspace (its block bases)."""
-    return int(sum(np.asarray(v).nbytes for v in subspace.blocks.values()))
+    """Bytes held by a stored subspace (its block bases and those of the solve before)."""
+    previous = getattr(subspace, "previous", None) or {}
+    return int(sum(np.asarray(v).nbytes for v in (*subspace.blocks.values(), *previous.values())))
 
 
 class WarmStarts:
@@ -77,7 +79,9 @@ class WarmStarts:
         if start is None:
             return
         key = layout_key(system, solve)
-        self._starts.pop(key, None)
+        before = self._starts.pop(key, None)
+        if before is not None and hasattr(start, "previous"):   # the last two solves span the sweep's direction
+            start = replace(start, previous=before.blocks)
         self._starts[key] = start
         while len(self._starts) > 1 and sum(map(_nbytes, self._starts.values())) > self.max_bytes:
             self._starts.popitem(last=False)

@@ -112,11 +112,18 @@ class Subspace:
     instead of its own Lanczos estimate (a neighbouring parameter point or a 1 T field moves the
     extremes by far less; bounds still too narrow show as Ritz values outside them and are
     widened, see filter_and_project; widening them again at every warm start compounds along a
-    sweep and raised the degree by 8 % over six points, measured)."""
+    sweep and raised the degree by 8 % over six points, measured).
+    ``previous``: the block bases of the solve before this one on the same layout (set by
+    :class:`~confinement.warm_start.WarmStarts`), or None. A warm start then seeds each block with
+    span{blocks, previous}: along a sweep that span holds the first-order change with the
+    parameter, so the Rayleigh–Ritz step (which keeps the pairs nearest sigma in ‖(H − σ)z‖ and
+    leaves the spurious mixtures, residual ~ eV, out) starts O(Δ²) instead of O(Δ) from the
+    answer (edge residuals 4e-3 → 4e-5 eV on the X–X family, N = 6; docs/performance.md)."""
 
     n: int
     blocks: dict
     bounds: tuple[float, float] | None = None
+    previous: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -487,8 +494,11 @@ class _FilteredRun:
                 raise ParameterError(f"the warm-start subspace is of another system (n = {guess.n}, blocks "
                                      f"{sorted(guess.blocks)}; here n = {self.H.shape[0]}, blocks {keys})")
             images = self._time_reversed(guess) if set(guess.blocks) != set(keys) else None
+            previous = guess.previous if images is None and guess.previous is not None else {}
             for key, blk, sec in zip(keys, self.blocks, self.sectors):
                 seed = guess.blocks.get(key)
+                if key in previous:     # first-order extrapolation along the sweep (Subspace doc)
+                    seed = np.hstack([seed, previous[key]])
                 if seed is None:
                     seed = _principal_directions(blk.basis.conj().T @ images)
                     if seed.shape[1] == 0:
