@@ -3,6 +3,8 @@ the filtered solver, the certificate (issues 16 and 17). Counts, never timings."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.sparse as sps
@@ -237,8 +239,6 @@ def test_a_warm_start_keeps_only_converged_directions_and_reuses_the_bounds(fami
     carries the bounds of its solve (they enclose the exact spectrum), and a
     solve seeded with bounds too narrow still returns the cold edges: the Ritz values outside
     show it and the bounds are widened until the folded spectrum max (E − σ)² lies inside."""
-    from dataclasses import replace
-
     from confinement.solvers.filtered import SEED_RESIDUAL
     from confinement.symmetry import symmetry_sectors
 
@@ -314,8 +314,6 @@ def test_two_subspaces_of_a_sweep_seed_the_next_point_closer_than_one(family):
     the first-order change with the parameter, so the third point's seed is O(Δ²) from its answer:
     the same band edges (1e-9 eV) with fewer mat-vecs than from the last subspace alone (measured
     0.65x at N = 8); the store counts both in its size."""
-    from dataclasses import replace
-
     (first, bulk0), (second, _) = family
     third, bulk = _cube(0.29)
     sigma, hints = bulk.E_vbm + bulk.Eg / 2, solver_hints(third, bulk0.Eg / 2)

@@ -480,7 +480,8 @@ class _FilteredRun:
         self.info.times["setup"] = time.perf_counter() - t0
 
     def seed_sectors(self, guess) -> bool:
-        """Warm start. A :class:`Subspace` seeds every block with its previous Ritz basis (True: the
+        """Warm start. A :class:`Subspace` seeds every block with its previous Ritz basis, joined by
+        the basis of the solve before it where ``previous`` is set (True: the
         first wide filter is skipped); its blocks must be those of this solve, or a subset of them
         whose time-reversed images fill the rest (the zero-field subspace, Kramers-reduced, seeding a
         solve in a field along the rotation axis: same bases, Θ no longer a symmetry). Full-space
