@@ -18,6 +18,12 @@ Rayleigh-Ritz in H on span{previous Ritz vectors, p(H)V} (a depth-1 block Krylov
 free of extra filter work), keep the Ritz vectors nearest sigma (ordered by ||(H - sigma) z||,
 which is immune to spurious in-gap Ritz values), adapt a (folded Ritz bound), degree and sigma
 (re-centred in the gap once both edges are seen).  No factorisation: memory is O(n * block).
+The default polynomial ('bands') replaces T_m by the orthonormal polynomials of the bands outside
+the window (confinement.solvers.band_filter; bands from a KPM estimate on one block): with the
+degree that matches the fold's planned growth at the nearest pair, 1.2-1.3x fewer powers of H on
+the CsPbX3 spectra, which are asymmetric about the gap and have gaps of 1.7-5 eV. A Ritz pair
+(theta, r) inside a gap of the estimate proves a state there: that gap is filled. The certificate
+below does not depend on the polynomial (Ritz residuals and the folded Ritz bound).
 Once the Ritz pairs show the answer (the edge levels, the level that proves them whole), each
 pair gets the residual it must reach; a symmetry block whose pairs all meet theirs is not
 filtered again, and a block that is nearly there gets the lower degree that should finish it.
@@ -59,11 +65,14 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.blas import zaxpy as _zaxpy
+from scipy.linalg.blas import zscal as _zscal
 
 from ..array_backend import ArrayBackend, get_backend
 from ..errors import ConvergenceError, ParameterError
 from ..symmetry import full_space_states, split_by_block, symmetry_sectors
 from .band_edges import SUBSPACE_KEY
+from .band_filter import BandPolynomial, unwanted_set
 from .common import (
     LEVEL_TOL,
     as_complex_csr,
@@ -74,6 +83,7 @@ from .common import (
     spectrum_bounds,
 )
 from .registry import register_solver
+from .spectral_support import Intervals, fill_gap, spectral_support
 
 __all__ = ["band_edge_states", "filtered_band_edges", "FilterOptions", "SolverInfo", "Subspace"]
 
@@ -99,6 +109,7 @@ class SolverInfo:
     threads: int = 1
     gap: float = 0.0
     subspace: Subspace | None = None
+    support: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -118,12 +129,15 @@ class Subspace:
     span{blocks, previous}: along a sweep that span holds the first-order change with the
     parameter, so the Rayleigh–Ritz step (which keeps the pairs nearest sigma in ‖(H − σ)z‖ and
     leaves the spurious mixtures, residual ~ eV, out) starts O(Δ²) instead of O(Δ) from the
-    answer (edge residuals 4e-3 → 4e-5 eV on the X–X family, N = 6; docs/performance.md)."""
+    answer (edge residuals 4e-3 → 4e-5 eV on the X–X family, N = 6; docs/performance.md).
+    ``support``: the bands (eV intervals) the solve's band polynomial was small on, gaps found to
+    hold states already filled (:mod:`~confinement.solvers.spectral_support`), or None."""
 
     n: int
     blocks: dict
     bounds: tuple[float, float] | None = None
     previous: dict | None = None
+    support: Intervals | None = None
 
 
 @dataclass(frozen=True)
@@ -143,7 +157,9 @@ class FilterOptions:
     half-degree (tests); min_gap_fraction: raise if the gap found is below this fraction of the
     guessed gap; seed; bounds: (Emin, Emax), default a warm start's or a 40-step Lanczos estimate;
     backend: where the filter runs (None/'cpu', 'cupy', an ArrayBackend); threads: blocks side by side
-    (default :func:`solver_threads`).
+    (default :func:`solver_threads`); polynomial: 'bands' (orthogonal polynomials of the bands
+    outside the window, :mod:`~confinement.solvers.band_filter`, the bands from a KPM estimate of
+    ``support_moments`` moments) or 'fold' (Chebyshev on the folded hull).
     """
 
     block: int | None = None
@@ -166,6 +182,8 @@ class FilterOptions:
     bounds: tuple[float, float] | None = None
     backend: str | ArrayBackend | None = None
     threads: int | None = None
+    polynomial: str = "bands"
+    support_moments: int = 1024
 
 
 #: Names of the tuning keywords :func:`band_edge_states` accepts besides ``options``.
@@ -243,6 +261,9 @@ class _Sector:
         self.need_ratio = None
         self.last_need = np.inf     # the largest residual / target after its previous filter
         self.m = M_MIN              # half-degree of its next filter
+        self.support = None         # bands of A (eV intervals) for the band polynomial; None: the fold
+        self.d_ref = None           # distance (eV) from sigma at which the planned fold growth is matched
+        self.all_res = None
 
     def _random(self, k):
         return self.rng.standard_normal((self.n, k)) + 1j * self.rng.standard_normal((self.n, k))
@@ -279,6 +300,45 @@ class _Sector:
         return sp.csr_matrix((data, self.A.indices, self.A.indptr), shape=self.A.shape)
 
     def filter(self, sigma, a, B, m):
+        """(p(H) V, degree in H): the band polynomial (:meth:`filter_bands`) where the block has a
+        support and it matches the fold's growth at ``d_ref`` with a lower degree, else the fold."""
+        if self.support is not None and self.d_ref is not None:
+            d = min(self.d_ref, 0.999 * a)
+            x = _xval(d, a, B)
+            log_target = m * np.arccosh(x) - np.log(2.0)          # log T_m(x), T_m(x) >> 1
+            poly = BandPolynomial(unwanted_set(self.support, sigma, a), 2 * m)
+            n = poly.degree_for(log_target, [sigma - d, sigma + d])
+            if n is not None and n < 2 * m:
+                return self.filter_bands(poly, n), n
+        return self.filter_fold(sigma, a, B, m), 2 * m
+
+    def filter_bands(self, poly: BandPolynomial, n: int) -> np.ndarray:
+        """p_n(H) V for the orthonormal polynomials of ``poly`` (module band_filter), through the
+        monic recurrence pi_k+1 = (H - alpha_k) pi_k - beta_k^2 pi_k-1, in place: scale, axpy, product.
+        Columns renormalised every 24 steps (a common factor: the recurrence is linear)."""
+        dev = self.backend
+        A = dev.sparse_to_device(self.A)
+        W_prev, W = dev.xp.zeros_like(dev.to_device(self.V)), dev.to_device(self.V)
+        cpu = dev.name == "cpu"
+        for k in range(n):
+            if k == 0:          # pi_1 = (H - alpha_0) pi_0
+                W_prev = -poly.alpha[0] * W
+            elif cpu:
+                _zscal(-poly.beta[k] ** 2, W_prev.ravel())
+                _zaxpy(W.ravel(), W_prev.ravel(), a=-poly.alpha[k])
+            else:
+                W_prev *= -poly.beta[k] ** 2
+                W_prev -= poly.alpha[k] * W
+            dev.accumulate(A, W, W_prev)
+            W_prev, W = W, W_prev
+            if k % 24 == 23:
+                s = 1.0 / dev.column_norms(W)
+                W *= s
+                W_prev *= s
+        self.matvecs += n * W.shape[1]
+        return np.ascontiguousarray(dev.to_host(W))
+
+    def filter_fold(self, sigma, a, B, m):
         """p(H) V with p = T_m(l((H - sigma)^2)), l: [a^2, B] -> [-1, 1]; up to a phase per column.
 
         With A~ = sqrt(2/e)(H - sigma) and c' = 2c/e: l((H-sigma)^2) = (A~^2 - c')/2, and
@@ -317,8 +377,10 @@ class _Sector:
         mj = max(2, int(np.ceil(m / depth)))
         blocks = []
         prev = self.Z
+        used = 0
         for j in range(depth):
-            Y = self.filter(sigma, a, B, mj)
+            Y, deg = self.filter(sigma, a, B, mj)
+            used += deg
             M = np.hstack([Y, self.theta(Y)]) if self.kramers else Y
             basis = prev if not blocks else np.hstack([prev] + blocks) if prev is not None else np.hstack(blocks)
             M = _orth_against(M, basis)
@@ -326,7 +388,7 @@ class _Sector:
             blocks.append(Q)
             if j + 1 < depth:
                 self.V = np.ascontiguousarray(Q[:, :Y.shape[1]]) if self.kramers else np.ascontiguousarray(Q)
-        return np.hstack(blocks), mj * depth
+        return np.hstack(blocks), used
 
     def rayleigh_ritz(self, Q, sigma, keep, lock_tol=0.0):
         """RR in H on span{Z_prev, Q} (Q orthonormal, orthogonal to Z_prev); keep the `keep` Ritz
@@ -350,7 +412,7 @@ class _Sector:
         self.a_fold = float(np.sqrt(max(mu[min(keep, mu.size) - 1], 0.0)))
         self.Z, self.HZ = Z[:, order], HZ[:, order]
         self.ritz, self.res, self.dist = th[order], res[order], dist[order]
-        self.all_ritz = th                                    # for the bounds check
+        self.all_ritz, self.all_res = th, res                 # for the bounds and the gap checks
         self.V = self._next_block(lock_tol)
 
     def _next_block(self, lock_tol: float) -> np.ndarray:
@@ -439,6 +501,17 @@ def _xval(d: float, aa: float, BB: float) -> float:
     return (aa * aa + BB - 2 * d * d) / (BB - aa * aa)
 
 
+def _union(supports: list[Intervals]) -> Intervals:
+    """The union of several supports (eV intervals, each sorted and disjoint)."""
+    merged: list[list[float]] = []
+    for lo, hi in sorted(iv for sup in supports for iv in sup):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return tuple((float(lo), float(hi)) for lo, hi in merged)
+
+
 class _FilteredRun:
     """One filtered solve: the state of the outer iteration and its named steps."""
 
@@ -457,7 +530,7 @@ class _FilteredRun:
         self.e_vbm_guess, self.e_cbm_guess = float(e_vbm_guess), float(e_cbm_guess)
         self.stagnant, self.last_radius = 0, 0.0
         self.result = None
-        self.seed_bounds = None
+        self.seed_bounds = self.seed_support = None
 
     # --- set-up ---------------------------------------------------------------------------------
     def make_sectors(self) -> None:
@@ -509,6 +582,7 @@ class _FilteredRun:
                     sec.b = max(1, min(sec.b, sec.V.shape[1] // sec.per))   # spoil the cut (measured)
             self.info.blocks["guess"] = "subspace" if images is None else "subspace and its time reversal"
             self.seed_bounds = guess.bounds
+            self.seed_support = guess.support
             return True
         guess = np.asarray(guess, dtype=np.complex128)
         if guess.ndim != 2 or guess.shape[0] != self.H.shape[0]:
@@ -545,8 +619,11 @@ class _FilteredRun:
         """The final Ritz basis per block (a warm start for the next solve), without the pairs of
         residual above SEED_RESIDUAL (vectors added late that never converged: their distance
         from sigma would set a cut far out and the degree too low in the next solve; measured)."""
+        supports = [s.support for s in self.sectors if s.support is not None]
+        support = _union(supports) if supports else None
         return Subspace(self.H.shape[0], {str(blk.key): s.Z[:, (s.res <= SEED_RESIDUAL) | (np.arange(s.res.size) == 0)]
-                                          for blk, s in zip(self.blocks, self.sectors)}, (self.emin, self.emax))
+                                          for blk, s in zip(self.blocks, self.sectors)}, (self.emin, self.emax),
+                        support=support)
 
     def each_sector(self, pool, work, sectors=None):
         """work(sector) for every sector (or those of ``sectors``), on the thread pool if there is
@@ -564,6 +641,28 @@ class _FilteredRun:
             self.info.matvecs += 40
         self.emin, self.emax = map(float, bounds)
         self.info.times["bounds"] = time.perf_counter() - t0
+        self.estimate_support()
+
+    def estimate_support(self) -> None:
+        """The bands of the spectrum for the band polynomial (opts.polynomial == 'bands'): a warm
+        start's, or a KPM estimate on the largest block (every symmetry block has states in every
+        band; a gap one block holds states in is filled when they show, fill_occupied_gaps)."""
+        opts = self.opts
+        if opts.polynomial not in ("bands", "fold"):
+            raise ParameterError(f"unknown filter polynomial {opts.polynomial!r}; known: 'bands', 'fold'")
+        if opts.polynomial == "fold":
+            return
+        t0 = time.perf_counter()
+        support = self.seed_support
+        if support is None:
+            big = max(self.sectors, key=lambda sec: sec.n)
+            support = spectral_support(big.A, (self.emin, self.emax), opts.support_moments, seed=opts.seed)
+            self.info.matvecs += 0.5 * opts.support_moments * big.weight
+        support = fill_gap(fill_gap(tuple(support), self.emin), self.emax)
+        for sec in self.sectors:
+            sec.support = support
+        self.info.support = support
+        self.info.times["support"] = time.perf_counter() - t0
 
     def B_of(self, sig: float) -> float:
         """Upper end of the folded spectrum, max (E − sig)² (eV²)."""
@@ -580,6 +679,7 @@ class _FilteredRun:
         self.m = int(np.clip(min(m, m_cap), M_MIN, opts.degree_max // 2))
         for sec in self.sectors:
             sec.m = self.m
+            sec.d_ref = self.half_gap + opts.first_window / 3
 
     # --- one outer iteration ----------------------------------------------------------------------
     def filter_and_project(self, pool, it: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -591,13 +691,16 @@ class _FilteredRun:
             sec.rayleigh_ritz(Q, self.sigma, sec.b * sec.per, self.opts.lock * self.tol)
             return used
 
-        m_used = max(self.each_sector(pool, work, [s for s in self.sectors if s.active]))
-        self.info.degrees.append(2 * m_used)
+        self.info.degrees.append(max(self.each_sector(pool, work, [s for s in self.sectors if s.active])))
         allr = np.concatenate([s.all_ritz for s in self.sectors])   # outside [emin, emax]: amplified
         if allr.min() < self.emin or allr.max() > self.emax:
             span = self.emax - self.emin
             self.emin, self.emax = min(self.emin, allr.min() - 0.02 * span), max(self.emax, allr.max() + 0.02 * span)
             self.info.history.append(dict(it=it, widened_bounds=(self.emin, self.emax)))
+            for sec in self.sectors:
+                if sec.support is not None:
+                    sec.support = fill_gap(fill_gap(sec.support, self.emin), self.emax)
+        self.fill_occupied_gaps(it)
         ritz, res, _, mult = self.ritz_pairs()
         radius = np.inf
         for s in self.sectors:
@@ -613,6 +716,21 @@ class _FilteredRun:
                       it, 2 * self.m, self.sigma, [round(float(v), 4) for v in self.a.values()], radius,
                       [float(np.max(s.res[:4])) for s in self.sectors], np.round(near, 4))
         return ritz, res, mult, radius
+
+    def fill_occupied_gaps(self, it: int) -> None:
+        """A Ritz pair (theta, r) of a block with [theta - r, theta + r] inside a gap of the block's
+        support, outside the window, proves an eigenvalue there (the band polynomial amplifies it):
+        that gap is filled for the rest of the solve (and the warm starts from it)."""
+        for sec in self.sectors:
+            if sec.support is None or sec.all_res is None:
+                continue
+            ends = np.array(sec.support)
+            for th, r in zip(sec.all_ritz, sec.all_res):
+                inside = (ends[:-1, 1] < th - r) & (th + r < ends[1:, 0])
+                if inside.any() and abs(th - self.sigma) > self.a[sec.name]:
+                    sec.support = fill_gap(sec.support, float(th))
+                    ends = np.array(sec.support)
+                    self.info.history.append(dict(it=it, filled_gap=float(th), block=str(sec.name)))
 
     def recentre_sigma(self, it: int, ritz: np.ndarray, res: np.ndarray) -> None:
         """Move sigma between the best edge estimates once both are seen (res < 1e-3 eV).
@@ -661,6 +779,7 @@ class _FilteredRun:
             if not s.active:        # not filtered next
                 continue
             dw = min(d[max(len(d) - opts.guard * s.per - 1, 0)], 0.999 * aa)      # outermost non-guard pair
+            s.d_ref = min(d[0], 0.999 * aa)
             deg = np.arccosh(1.0 / opts.rho) / np.arccosh(_xval(dw, aa, self.B))
             cap = np.arccosh(opts.max_growth) / np.arccosh(_xval(min(d[0], 0.999 * aa), aa, self.B))
             nearest.append(cap * np.log(opts.growth) / np.log(opts.max_growth) if opts.growth is not None
@@ -833,18 +952,21 @@ def band_edge_states(H, e_vbm_guess: float, e_cbm_guess: float, n_each: int = 2,
 
 def filtered_band_edges(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *,
                         half_gap: float | None = None, parity=None, kramers: bool = True, rotation=None,
-                        backend=None, guess: np.ndarray | None = None, **_) -> tuple[np.ndarray, np.ndarray, dict]:
+                        backend=None, guess: np.ndarray | None = None, polynomial: str = "bands",
+                        **_) -> tuple[np.ndarray, np.ndarray, dict]:
     """Strategy ``filtered``: :func:`band_edge_states` around ``sigma`` (eV) with the window
     sigma ± ``half_gap`` (a lower bound of the distance from sigma to the band edges, e.g. the bulk
     half-gap for sigma at the bulk mid-gap; 0.25 eV when not given) and the doublets covering
     ``n_below``/``n_above`` states. ``backend``: where the filter runs (None: CPU); ``guess``:
-    warm-start vectors (n, k), e.g. ``BandEdgeStates.vectors`` of a neighbouring solve."""
+    warm-start vectors (n, k), e.g. ``BandEdgeStates.vectors`` of a neighbouring solve;
+    ``polynomial``: the filter polynomial, 'bands' or 'fold' (:class:`FilterOptions`)."""
     hg = half_gap if half_gap else 0.25
     info = SolverInfo()
     n_each = doublets_per_side(n_below, n_above)
     try:
         e, v, _ = band_edge_states(h, sigma - hg, sigma + hg, n_each=n_each, tol=tol, parity=parity,
-                                   kramers=kramers, rotation=rotation, info=info, backend=backend, guess=guess)
+                                   kramers=kramers, rotation=rotation, info=info, backend=backend, guess=guess,
+                                   polynomial=polynomial)
     except ConvergenceError as exc:
         if half_gap:
             raise

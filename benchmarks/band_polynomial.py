@@ -1,0 +1,54 @@
+"""The filter polynomial, fold against bands, on cubes of one parameter set (issue 17): mat-vecs,
+iterations and time of the zero-field band-edge solve, both run back to back in one process, and
+the largest difference of the four edge energies.
+
+    python benchmarks/band_polynomial.py CsPbI3-N21-exp 10,16,25
+
+Prints one line per size and polynomial; times are ratios within the run (the machine is noisy),
+mat-vecs are deterministic.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from confinement.doublets import solver_hints
+from confinement.solvers import solve_band_edges
+from tightbinding.bulk import bulk_tb
+from tightbinding.crystal import Crystal
+from tightbinding.nanocrystal import build_nanocrystal, make_shape
+from tightbinding.parameters import load_tb_parameters
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("params", help="parameter set, e.g. CsPbI3-N21-exp")
+    ap.add_argument("sizes", help="comma-separated cube edges in Pb sites, e.g. 10,16,25")
+    ap.add_argument("--tol", type=float, default=1e-8, help="residual tolerance (eV)")
+    args = ap.parse_args()
+    crystal = Crystal(load_tb_parameters(args.params))
+    bulk = bulk_tb(crystal)
+    sigma = bulk.E_vbm + bulk.Eg / 2
+    print(f"{'set':>20} {'N':>3} {'poly':>6} {'s':>8} {'mat-vecs':>9} {'it':>3} "
+          f"{'mv ratio':>9} {'t ratio':>8} {'|dE| eV':>8}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n))
+        hints = solver_hints(system, bulk.Eg / 2)
+        base = None
+        for poly in ("fold", "bands"):
+            t = time.perf_counter()
+            st = solve_band_edges(system.hamiltonian, sigma, 2, 2, solver="filtered", tol=args.tol,
+                                  polynomial=poly, **hints)
+            dt = time.perf_counter() - t
+            e = np.concatenate([st.below, st.above])
+            mv = st.info["matvecs"]
+            if base is None:
+                base = (mv, dt, e)
+            print(f"{args.params:>20} {n:3d} {poly:>6} {dt:8.2f} {mv:9.0f} {st.info['iterations']:3d} "
+                  f"{mv / base[0]:9.2f} {dt / base[1]:8.2f} {np.abs(e - base[2]).max():8.1e}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
