@@ -28,7 +28,8 @@ Once the Ritz pairs show the answer (the edge levels, the level that proves them
 pair gets the residual it must reach; a symmetry block whose pairs all meet theirs is not
 filtered again, and a block that is nearly there gets the lower degree that should finish it.
 
-Threads: the symmetry blocks are filtered side by side (the sparse kernels release the GIL);
+Threads: the symmetry blocks are filtered side by side (the sparse kernels release the GIL), in
+column slices where the blocks left are fewer than the threads or uneven (:func:`column_tasks`);
 see :func:`confinement.solvers.common.solver_threads`.
 
 The driver is :class:`FilterOptions` (tuning) plus the named steps of :class:`_FilteredRun`
@@ -60,6 +61,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 
@@ -299,9 +301,11 @@ class _Sector:
         data[self.diag] += shift
         return sp.csr_matrix((data, self.A.indices, self.A.indptr), shape=self.A.shape)
 
-    def filter(self, sigma, a, B, m):
-        """(p(H) V, degree in H): the band polynomial (:meth:`filter_bands`) where the block has a
-        support and it matches the fold's growth at ``d_ref`` with a lower degree, else the fold."""
+    def plan_filter(self, sigma, a, B, m) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+        """(apply, degree in H): ``apply(V)`` is p(H) V for any columns V of the block (host arrays;
+        columns are independent, so a block may be filtered in column slices side by side). p is
+        the band polynomial (:meth:`filter_bands`) where the block has a support and it matches
+        the fold's growth at ``d_ref`` with a lower degree, else the fold (:meth:`filter_fold`)."""
         if self.support is not None and self.d_ref is not None:
             d = min(self.d_ref, 0.999 * a)
             x = _xval(d, a, B)
@@ -309,16 +313,24 @@ class _Sector:
             poly = BandPolynomial(unwanted_set(self.support, sigma, a), 2 * m)
             n = poly.degree_for(log_target, [sigma - d, sigma + d])
             if n is not None and n < 2 * m:
-                return self.filter_bands(poly, n), n
-        return self.filter_fold(sigma, a, B, m), 2 * m
+                return (lambda V: self.filter_bands(poly, n, V)), n
+        factors = self.fold_factors(sigma, a, B)
+        return (lambda V: self.filter_fold(factors, m, V)), 2 * m
 
-    def filter_bands(self, poly: BandPolynomial, n: int) -> np.ndarray:
+    def filter(self, sigma, a, B, m) -> tuple[np.ndarray, int]:
+        """(p(H) V, degree in H) for the block's whole V (:meth:`plan_filter`), mat-vecs counted."""
+        apply, degree = self.plan_filter(sigma, a, B, m)
+        self.matvecs += degree * self.V.shape[1]
+        return apply(self.V), degree
+
+    def filter_bands(self, poly: BandPolynomial, n: int, V: np.ndarray) -> np.ndarray:
         """p_n(H) V for the orthonormal polynomials of ``poly`` (module band_filter), through the
         monic recurrence pi_k+1 = (H - alpha_k) pi_k - beta_k^2 pi_k-1, in place: scale, axpy, product.
         Columns renormalised every 24 steps (a common factor: the recurrence is linear)."""
         dev = self.backend
         A = dev.sparse_to_device(self.A)
-        W_prev, W = dev.xp.zeros_like(dev.to_device(self.V)), dev.to_device(self.V)
+        W = dev.to_device(V)
+        W_prev = dev.xp.zeros_like(W)
         cpu = dev.name == "cpu"
         for k in range(n):
             if k == 0:          # pi_1 = (H - alpha_0) pi_0
@@ -335,24 +347,28 @@ class _Sector:
                 s = 1.0 / dev.column_norms(W)
                 W *= s
                 W_prev *= s
-        self.matvecs += n * W.shape[1]
         return np.ascontiguousarray(dev.to_host(W))
 
-    def filter_fold(self, sigma, a, B, m):
-        """p(H) V with p = T_m(l((H - sigma)^2)), l: [a^2, B] -> [-1, 1]; up to a phase per column.
-
-        With A~ = sqrt(2/e)(H - sigma) and c' = 2c/e: l((H-sigma)^2) = (A~^2 - c')/2, and
-        A~^2 - c' = (A~ - sqrt c')(A~ + sqrt c').  W_k = i^k Y_k obeys W_{k+1} = (i M) W_k + W_{k-1}, so
-        every step is two in-place sparse products and nothing else.
-        """
+    def fold_factors(self, sigma, a, B) -> tuple:
+        """The two shifted copies of the block, A~ + sqrt c' and i(A~ - sqrt c'), on the device, that
+        :meth:`filter_fold` multiplies by (built once per filter, shared by its column slices)."""
         e, c = 0.5 * (B - a * a), 0.5 * (B + a * a)
         f = np.sqrt(2.0 / e)
         rc = np.sqrt(2.0 * c / e)
-        Ap, iAm = self._shifted(f, rc - f * sigma), self._shifted(1j * f, -1j * (rc + f * sigma))
         dev = self.backend
-        Ap, iAm = dev.sparse_to_device(Ap), dev.sparse_to_device(iAm)
-        X = dev.to_device(self.V)
-        k = X.shape[1]
+        return (dev.sparse_to_device(self._shifted(f, rc - f * sigma)),
+                dev.sparse_to_device(self._shifted(1j * f, -1j * (rc + f * sigma))))
+
+    def filter_fold(self, factors: tuple, m: int, V: np.ndarray) -> np.ndarray:
+        """p(H) V with p = T_m(l((H - sigma)^2)), l: [a^2, B] -> [-1, 1]; up to a phase per column.
+
+        With A~ = sqrt(2/e)(H - sigma) and c' = 2c/e: l((H-sigma)^2) = (A~^2 - c')/2, and
+        A~^2 - c' = (A~ - sqrt c')(A~ + sqrt c') (``factors``, :meth:`fold_factors`).  W_k = i^k Y_k
+        obeys W_{k+1} = (i M) W_k + W_{k-1}, so every step is two in-place sparse products and nothing else.
+        """
+        Ap, iAm = factors
+        dev = self.backend
+        X = dev.to_device(V)
         T = dev.xp.zeros_like(X)
         W0 = X.copy()
         dev.accumulate(Ap, X, T)
@@ -368,18 +384,18 @@ class _Sector:
                 s = 1.0 / dev.column_norms(W1)
                 W1 *= s
                 W0 *= s
-        self.matvecs += 2 * m * k
         return np.ascontiguousarray(dev.to_host(W1))
 
-    def filter_krylov(self, sigma, a, B, m, depth):
+    def filter_krylov(self, sigma, a, B, m, depth, first: tuple[np.ndarray, int] | None = None):
         """Blocks p(H)V, p(H)^2 V, ... (depth of them, each of degree m/depth, re-orthonormalised
-        in between), Theta images included, orthogonalised against the kept Ritz vectors."""
+        in between), Theta images included, orthogonalised against the kept Ritz vectors.
+        ``first``: (p(H) V, degree) of the first block when the caller filtered it already."""
         mj = max(2, int(np.ceil(m / depth)))
         blocks = []
         prev = self.Z
         used = 0
         for j in range(depth):
-            Y, deg = self.filter(sigma, a, B, mj)
+            Y, deg = first if j == 0 and first is not None else self.filter(sigma, a, B, mj)
             used += deg
             M = np.hstack([Y, self.theta(Y)]) if self.kramers else Y
             basis = prev if not blocks else np.hstack([prev] + blocks) if prev is not None else np.hstack(blocks)
@@ -442,6 +458,43 @@ class _Sector:
         self.b += extra
         self.V = np.hstack([self.V, self._random(extra)])
         self.fresh = True
+
+
+def _makespan(costs: list[float], n_threads: int) -> float:
+    """Longest thread load when tasks of ``costs`` go, largest first, to the least loaded thread."""
+    loads = [0.0] * n_threads
+    for c in sorted(costs, reverse=True):
+        loads[loads.index(min(loads))] += c
+    return max(loads)
+
+
+def column_tasks(widths: list[int], col_costs: list[float], n_threads: int, overhead: float = 1.0,
+                 balance: float = 1.05, max_tasks: int = 16) -> list[tuple[int, int, int]]:
+    """Column slices (job, start, stop) of jobs of ``widths`` columns for ``n_threads`` threads.
+
+    A slice of c columns of job j costs col_costs[j] × (c + overhead): each slice reads the block's
+    matrix once more, which costs about one column's traffic (``overhead``). Greedy: the one split
+    (any job, any column) that lowers the makespan most is made, while the makespan exceeds
+    ``balance`` × the even share. With one thread, or loads that are even already (four equal
+    blocks on two threads), every job stays whole."""
+    def cost(t):
+        return col_costs[t[0]] * (t[2] - t[1] + overhead)
+
+    tasks = [(j, 0, w) for j, w in enumerate(widths) if w > 0]
+    span = _makespan([cost(t) for t in tasks], n_threads)
+    while n_threads > 1 and len(tasks) < max_tasks and span > balance * sum(map(cost, tasks)) / n_threads:
+        best = None
+        for t in tasks:
+            rest = [cost(u) for u in tasks if u is not t]
+            for mid in range(t[1] + 1, t[2]):
+                trial = _makespan(rest + [cost((t[0], t[1], mid)), cost((t[0], mid, t[2]))], n_threads)
+                if trial < span * (1 - 1e-9) and (best is None or trial < best[0]):
+                    best = (trial, t, mid)
+        if best is None:
+            break
+        span, t, mid = best
+        tasks = [u for u in tasks if u is not t] + [(t[0], t[1], mid), (t[0], mid, t[2])]
+    return sorted(tasks)
 
 
 def _select(ritz, res, mult, sigma, n_each, tol, tol_found, deg_tol, radius):
@@ -531,6 +584,7 @@ class _FilteredRun:
         self.stagnant, self.last_radius = 0, 0.0
         self.result = None
         self.seed_bounds = self.seed_support = None
+        self.foreign_gaps = np.empty((0, 2))     # gaps of the band estimate other than sigma's (eV)
 
     # --- set-up ---------------------------------------------------------------------------------
     def make_sectors(self) -> None:
@@ -548,7 +602,8 @@ class _FilteredRun:
             self.sectors.append(_Sector(blk.key, blk.matrix, blk.theta, blk.weight, b,
                                         np.random.default_rng([opts.seed, i]), self.device, partner=blk.partner))
         cpu = self.device.name == "cpu"
-        self.n_threads = solver_threads(len(self.sectors), opts.threads) if cpu else 1   # one GPU: one stream
+        # the filter runs in column slices (filter_columns): up to one thread per column; one GPU: one stream
+        self.n_threads = solver_threads(sum(s.b for s in self.sectors), opts.threads) if cpu else 1
         self.info.threads = self.n_threads
         self.info.times["setup"] = time.perf_counter() - t0
 
@@ -659,6 +714,9 @@ class _FilteredRun:
             support = spectral_support(big.A, (self.emin, self.emax), opts.support_moments, seed=opts.seed)
             self.info.matvecs += 0.5 * opts.support_moments * big.weight
         support = fill_gap(fill_gap(tuple(support), self.emin), self.emax)
+        ends = np.array(support)
+        gaps = np.column_stack([ends[:-1, 1], ends[1:, 0]])
+        self.foreign_gaps = gaps[~((gaps[:, 0] < self.sigma) & (self.sigma < gaps[:, 1]))]
         for sec in self.sectors:
             sec.support = support
         self.info.support = support
@@ -682,16 +740,44 @@ class _FilteredRun:
             sec.d_ref = self.half_gap + opts.first_window / 3
 
     # --- one outer iteration ----------------------------------------------------------------------
+    def filter_columns(self, pool, sectors) -> dict:
+        """{sector name: (p(H) V, degree)}: the first filter of each sector in ``sectors``, on the
+        thread pool in column slices (:func:`column_tasks`) so that the threads stay busy when the
+        blocks still filtered are fewer than the threads or uneven (one block left, three of four);
+        the columns are independent, so the result is that of filtering each V whole."""
+        mj = [max(2, int(np.ceil(sec.m / self.opts.depth))) for sec in sectors]
+        plans = [sec.plan_filter(self.sigma, self.a[sec.name], self.B, m) for sec, m in zip(sectors, mj)]
+        widths = [sec.V.shape[1] for sec in sectors]
+        tasks = column_tasks(widths, [sec.n * deg for sec, (_, deg) in zip(sectors, plans)],
+                             self.n_threads if pool else 1)
+
+        def run(task):
+            j, start, stop = task
+            return plans[j][0](sectors[j].V[:, start:stop])
+
+        out = list(pool.map(run, tasks)) if pool else [run(t) for t in tasks]
+        first = {}
+        for j, sec in enumerate(sectors):
+            parts = [y for t, y in zip(tasks, out) if t[0] == j]
+            degree = plans[j][1]
+            sec.matvecs += degree * widths[j]
+            first[sec.name] = (parts[0] if len(parts) == 1 else np.hstack(parts), degree)
+        return first
+
     def filter_and_project(self, pool, it: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """Filter every block, Rayleigh–Ritz, widen underestimated bounds; (ritz, res, mult, radius)."""
         t0 = time.perf_counter()
 
+        active = [s for s in self.sectors if s.active]
+        first = self.filter_columns(pool, active)
+
         def work(sec):
-            Q, used = sec.filter_krylov(self.sigma, self.a[sec.name], self.B, sec.m, self.opts.depth)
+            Q, used = sec.filter_krylov(self.sigma, self.a[sec.name], self.B, sec.m, self.opts.depth,
+                                        first[sec.name])
             sec.rayleigh_ritz(Q, self.sigma, sec.b * sec.per, self.opts.lock * self.tol)
             return used
 
-        self.info.degrees.append(max(self.each_sector(pool, work, [s for s in self.sectors if s.active])))
+        self.info.degrees.append(max(self.each_sector(pool, work, active)))
         allr = np.concatenate([s.all_ritz for s in self.sectors])   # outside [emin, emax]: amplified
         if allr.min() < self.emin or allr.max() > self.emax:
             span = self.emax - self.emin
@@ -732,6 +818,11 @@ class _FilteredRun:
                     ends = np.array(sec.support)
                     self.info.history.append(dict(it=it, filled_gap=float(th), block=str(sec.name)))
 
+    def in_foreign_gap(self, energies: np.ndarray) -> np.ndarray:
+        """Mask of ``energies`` (eV) inside a gap of the band estimate other than sigma's."""
+        g = self.foreign_gaps
+        return ((g[:, 0] < energies[:, None]) & (energies[:, None] < g[:, 1])).any(axis=1)
+
     def recentre_sigma(self, it: int, ritz: np.ndarray, res: np.ndarray) -> None:
         """Move sigma between the best edge estimates once both are seen (res < 1e-3 eV).
 
@@ -739,8 +830,13 @@ class _FilteredRun:
         (E_c + e_vbm_guess)/2: confinement only widens the gap (the NC valence edge lies below the
         bulk one), so that bound is an upper bound of the NC mid-gap. (Moving sigma a bulk half-gap
         below the seen edge pushed it away from the unseen edge, which then never converged: the
-        12 nm CsPbI3-refit-N23 cube.)"""
-        conv = res < 1e-3
+        12 nm CsPbI3-refit-N23 cube.)
+
+        Pairs in a gap of the band estimate other than sigma's are no edge candidates: the NC band
+        edges lie in the bulk bands next to the gap, and states in the other gaps (surface states
+        of a small NC) are what the band polynomial amplifies most, so they converge first
+        (measured: a 2.5 nm X–X cube whose valence 'edge' was taken at a gap state 6 eV below)."""
+        conv = (res < 1e-3) & ~self.in_foreign_gap(ritz)
         below, above = ritz[conv & (ritz < self.sigma)], ritz[conv & (ritz > self.sigma)]
         new_sigma = self.sigma
         if below.size and above.size:
