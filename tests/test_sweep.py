@@ -379,3 +379,39 @@ formats = ["png"]
     assert g_h and all(p["systematic_low"] <= p["theory"] <= p["systematic_high"] for p in g_h)
     assert all(p["systematic_high"] > p["systematic_low"] for p in g_h)       # the Coulomb shift moves the curve
     assert "theory_minus_bulk" in central["g_h"]
+
+
+def test_filter_polynomial_key_selects_the_polynomial_and_not_the_answer(tmp_path):
+    # [run] filter_polynomial reaches every filtered solve (zero field and 1 T), is not part of the
+    # point key (the answer is the same within tol) and a wrong value is refused by name
+    tb = textwrap.dedent("""
+        [run]
+        solver = "filtered"
+        filter_polynomial = "{poly}"
+
+        [[models]]
+        id = "tb"
+        kind = "tb"
+        params = "CsPbI3-N21-exp"
+        finite_field_T = 1.0
+        [models.sweep]
+        n_pb = [3]
+
+        [compare]
+        enabled = false
+
+        [output]
+        dir = "unused"
+        """)
+    with pytest.raises(ConfigError, match=r"run.filter_polynomial.*'bands' or 'fold'"):
+        config_from(tmp_path, tb.format(poly="chebyshev"))
+    runs = {}
+    for poly in ("fold", "bands"):
+        config = config_from(tmp_path, tb.format(poly=poly))
+        (point,) = sweep.plan(config)
+        record = sweep.evaluate_point(point)
+        assert record["solver_info"]["polynomial"] == poly
+        assert all(info["polynomial"] == poly for info in record["field_solver_info"].values())
+        runs[poly] = (point.key, record["g_e"], record["g_h"], record["g_e_finite_field"])
+    assert runs["fold"][0] == runs["bands"][0]
+    np.testing.assert_allclose(runs["bands"][1:], runs["fold"][1:], atol=1e-6)

@@ -221,7 +221,7 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
                          passivation_shift: float = DEFAULT_PASSIVATION_SHIFT, solver: str = "auto",
                          finite_field_T: float | None = 1.0, tol: float = 1e-8, n_extra: int = 0,
                          epsilon: float | None = None, field_axes: str = "z",
-                         warm_starts: WarmStarts | None = None) -> NCResult:
+                         warm_starts: WarmStarts | None = None, filter_polynomial: str | None = None) -> NCResult:
     """Band edges and g-factors of a tight-binding NC (:class:`~confinement.nc_result.NCResult`, the same
     fields as k·p; eV, nm, J-convention).
 
@@ -232,7 +232,8 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
     (:func:`confinement.doublets.band_edge_gfactors`). The record names the ``point_group`` whose
     symmetry blocks the solver used and the ``solver`` strategy. ``warm_starts``: a
     :class:`~confinement.warm_start.WarmStarts` store shared by the solves of a sweep (same answer
-    within tol, fewer mat-vecs for neighbouring parameter sets of one size).
+    within tol, fewer mat-vecs for neighbouring parameter sets of one size). ``filter_polynomial``:
+    the filtered solver's polynomial, 'bands' or 'fold' (None: its default).
     """
     import time
 
@@ -249,7 +250,8 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
     require_solver_symmetry(system, solver, shape.kind)
     build_seconds = time.perf_counter() - start
     record = band_edge_gfactors(system, sigma, solver=solver, finite_field_T=finite_field_T, tol=tol,
-                                n_extra=n_extra, half_gap=bulk.Eg / 2, field_axes=field_axes, warm_starts=warm_starts)
+                                n_extra=n_extra, half_gap=bulk.Eg / 2, field_axes=field_axes, warm_starts=warm_starts,
+                                filter_polynomial=filter_polynomial)
     shift = coulomb_shift(shape.kind, shape.edge_nm, epsilon)
     record.update({
         "model": "tb", "params": crystal.params.name, "shells": list(crystal.shells), "shape": shape.kind,

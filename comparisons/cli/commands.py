@@ -314,7 +314,7 @@ def _nc(args: argparse.Namespace) -> int:
         paths, _ = run_tb_size_series(args.params, sizes, out, shells=_shells(args.shells),
                                       passivation=not args.no_passivation, passivation_shift=args.passivation_shift,
                                       solver=args.solver, finite_field_T=None if args.no_finite_field else args.field,
-                                      epsilon=args.epsilon)
+                                      epsilon=args.epsilon, filter_polynomial=args.filter_polynomial)
         _report_files(out, paths, args.json)
         return 0
     shape = make_shape(crystal, args.shape, n_pb=sizes[0] if sizes else None, diameter_nm=args.diameter_nm)
@@ -350,7 +350,8 @@ def _nc_one(args: argparse.Namespace, crystal, shape) -> int:
     record = nanocrystal_gfactors(crystal, shape, passivation=not args.no_passivation,
                                   passivation_shift=args.passivation_shift, solver=args.solver,
                                   finite_field_T=None if args.no_finite_field else args.field,
-                                  epsilon=args.epsilon, n_extra=args.extra_states, field_axes=axes)
+                                  epsilon=args.epsilon, n_extra=args.extra_states, field_axes=axes,
+                                  filter_polynomial=args.filter_polynomial)
     keys = ["edge_nm", "n_orbitals", "E_vb", "E_cb", "E_gap", "E_transition", "g_e", "g_h", "g_X", "surface_weight_cb",
             "surface_weight_vb", "seconds"] \
         + (["g_e_finite_field", "g_h_finite_field"] if record.get("g_e_finite_field") is not None else []) \
@@ -386,7 +387,7 @@ def _print_principal(record: dict) -> None:
 _KP_ONLY = {"material": "CsPbI3", "edge_nm": None, "grid_nm": None, "n_radial": 30, "edges_nm": None}
 _TB_ONLY = {"params": "CsPbI3-N21-exp", "shells": None, "n_pb": None, "out": None, "diameter_nm": None,
             "no_passivation": False, "passivation_shift": float("inf"), "extra_states": 0, "corner_cut": 0,
-            "edge_cut": 0}
+            "edge_cut": 0, "filter_polynomial": "bands"}
 
 
 def _refuse_options_of_the_other_model(args: argparse.Namespace) -> None:
@@ -530,6 +531,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "(printed as levels_below/levels_above, eV, nearest the gap first; default: 0)")
     nc.add_argument("--solver", default="auto", choices=solver_names(),
                     help=f"eigen-solver strategy: {', '.join(solver_names())} (default: auto; docs/nc.md)")
+    nc.add_argument("--filter-polynomial", default="bands", choices=("bands", "fold"),
+                    help="tb, filtered solver: its polynomial, 'bands' or 'fold' (default: bands; same answer "
+                         "within tol, docs/performance.md says where each is faster)")
     nc.add_argument("--field", type=float, default=1.0, metavar="T",
                     help="field of the finite-field check in T (default: 1)")
     nc.add_argument("--no-finite-field", action="store_true", help="skip the finite-field check")

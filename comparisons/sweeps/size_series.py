@@ -31,13 +31,15 @@ def size_series_config(params: str, n_values: Sequence[int], out_dir: str | Path
                        shells: Sequence[str] | None = None, passivation: bool = True,
                        passivation_shift: float = float("inf"), solver: str = "auto",
                        finite_field_T: float | None = None, epsilon: float | None = None,
-                       compare: bool = True) -> RunConfig:
-    """The run config of one cube-size series of the parameter set ``params`` (name or path)."""
+                       compare: bool = True, filter_polynomial: str = "bands") -> RunConfig:
+    """The run config of one cube-size series of the parameter set ``params`` (name or path);
+    ``filter_polynomial``: ``[run] filter_polynomial``."""
     model = TBModel(id=model_id, kind="tb", params=str(params), shells=list(shells) if shells else None,
                     shape=SERIES_SHAPE, passivation=passivation,
                     passivation_shift="inf" if np.isinf(passivation_shift) else float(passivation_shift),
                     finite_field_T=finite_field_T or 0.0, epsilon=epsilon, sweep={"n_pb": [int(n) for n in n_values]})
-    return RunConfig(run=RunSection(solver=solver), models=[model], compare=CompareSection(enabled=compare),
+    return RunConfig(run=RunSection(solver=solver, filter_polynomial=filter_polynomial), models=[model],
+                     compare=CompareSection(enabled=compare),
                      output=OutputSection(dir=str(out_dir)))
 
 

@@ -43,6 +43,7 @@ class Point:
     inputs: dict[str, Any]
     key: str = field(default="")
     warm_start: bool = True     # not part of the key: the answer is the same within tol
+    filter_polynomial: str = "bands"    # not part of the key either (the filtered solver's polynomial)
 
     def describe(self) -> str:
         """'etb n_pb=5' — for progress lines and error messages."""
@@ -95,7 +96,8 @@ def plan(config: RunConfig, *, refit_dir: str | Path | None = None, skipped: lis
                     continue
                 label = " ".join([model.id] + [f"{k}={v}" for k, v in coords.items() if k not in SIZE_AXES])
                 points.append(Point(model.id, model.kind, label, coords, inputs, content_hash(inputs),
-                                    warm_start=config.run.warm_start))
+                                    warm_start=config.run.warm_start,
+                                    filter_polynomial=config.run.filter_polynomial))
         except ConfigError as exc:
             raise ConfigError(f"{where}.{exc}") from None
         except LandegError as exc:
@@ -305,7 +307,7 @@ def evaluate_point(point: Point) -> dict[str, Any]:
     if point.kind == "kp":
         result = _evaluate_kp(inputs)
     else:
-        result = _evaluate_tb(inputs, WARM_STARTS if point.warm_start else None)
+        result = _evaluate_tb(inputs, WARM_STARTS if point.warm_start else None, point.filter_polynomial)
     record = result.as_record()
     record["point"] = {"model_id": point.model_id, "label": point.label, "coords": point.coords, "key": point.key}
     record["label"] = point.label
@@ -322,7 +324,7 @@ def _evaluate_kp(inputs: dict[str, Any]) -> NCResult:
                           finite_field_T=inputs["finite_field_T"], solver=inputs["solver"], params=params)
 
 
-def _evaluate_tb(inputs: dict[str, Any], warm_starts: WarmStarts | None) -> NCResult:
+def _evaluate_tb(inputs: dict[str, Any], warm_starts: WarmStarts | None, filter_polynomial: str = "bands") -> NCResult:
     from tightbinding.crystal import Crystal
     from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
     from tightbinding.parameters import load_tb_parameters
@@ -340,7 +342,8 @@ def _evaluate_tb(inputs: dict[str, Any], warm_starts: WarmStarts | None) -> NCRe
     shift = float(inputs["passivation_shift"])
     return nanocrystal_gfactors(crystal, shape, passivation=inputs["passivation"], passivation_shift=shift,
                                 solver=inputs["solver"], finite_field_T=inputs["finite_field_T"], tol=inputs["tol"],
-                                epsilon=inputs["epsilon"], warm_starts=warm_starts)
+                                epsilon=inputs["epsilon"], warm_starts=warm_starts,
+                                filter_polynomial=filter_polynomial)
 
 
 #: Columns of the tidy results table: the NC result's (confinement.nc_result.TABLE_COLUMNS) with the

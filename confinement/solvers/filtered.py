@@ -1071,7 +1071,7 @@ def filtered_band_edges(h, sigma: float, n_below: int, n_above: int, tol: float 
                                "for sigma at the bulk mid-gap)") from None
     return e, v, {"iterations": info.iterations, "matvecs": float(info.matvecs), "sigma_final": info.sigma,
                   "degrees": info.degrees, "backend": info.backend, "threads": info.threads,
-                  "times": dict(info.times),
+                  "times": dict(info.times), "polynomial": polynomial,
                   "warm_start": guess is not None, "seed": info.blocks.get("guess"), SUBSPACE_KEY: info.subspace}
 
 
