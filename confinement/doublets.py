@@ -16,6 +16,7 @@ from .gfactor import GTensor, g_tensor
 from .magnetic import hamiltonian_in_field, peierls_derivative
 from .solvers import solve_band_edges
 from .solvers.common import LEVEL_TOL
+from .solvers.filtered import DEFAULT_POLYNOMIAL
 from .system import FiniteSystem
 from .units import MU_B
 from .warm_start import WarmStarts
@@ -60,11 +61,6 @@ def require_solver_symmetry(system: FiniteSystem, solver: str, shape: str = "") 
                              "use 'auto' (dense for small systems, filtered otherwise), 'dense' or 'filtered'")
 
 
-def polynomial_hint(filter_polynomial: str | None) -> dict:
-    """The solver hint for the filtered solver's polynomial ('bands' or 'fold'); {} for its default."""
-    return {} if filter_polynomial is None else {"polynomial": filter_polynomial}
-
-
 def _solve_warm(h, sigma: float, n: int, system: FiniteSystem, solve: str, warm_starts: WarmStarts | None,
                 start=None, **options):
     """:func:`solve_band_edges` (n states per side) from ``start`` if given, else from
@@ -84,7 +80,8 @@ def finite_field_splittings(system: FiniteSystem, sigma: float, *, field_T: floa
                             direction: np.ndarray = AXES["z"], gauge_origin: np.ndarray | None = None,
                             solver: str = "auto", tol: float = 1e-9, half_gap: float | None = None,
                             warm_starts: WarmStarts | None = None, zero_field=None,
-                            info: dict | None = None, filter_polynomial: str | None = None) -> dict[str, float]:
+                            info: dict | None = None,
+                            filter_polynomial: str = DEFAULT_POLYNOMIAL) -> dict[str, float]:
     """g along ``direction`` of both band-edge doublets from one solve at ``field_T`` (T):
     {'above': conduction-band bottom (electron), 'below': valence-band top (hole)},
     g = [E(⇑) − E(⇓)]/(μB B) with ⇑ the state of positive ⟨J·n⟩.
@@ -107,7 +104,7 @@ def finite_field_splittings(system: FiniteSystem, sigma: float, *, field_T: floa
     solve = f"B={field_T:g}T n={np.round(n_hat, 9).tolist()} origin={gauge_origin is not None}"
     same_blocks = along_z and gauge_origin is None and hints.get("rotation") is not None
     states = _solve_warm(h, sigma, 2, system, solve, warm_starts, zero_field if same_blocks else None,
-                         solver=solver, tol=tol, **hints, **polynomial_hint(filter_polynomial))
+                         solver=solver, tol=tol, polynomial=filter_polynomial, **hints)
     if info is not None:
         info.update(states.info, solver=states.solver, seconds=states.seconds)
     j_n = sum(n_hat[g] * system.angular_momentum[g] for g in range(3))
@@ -138,7 +135,7 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
                        finite_field_T: float | None = 1.0, gauge_origin: np.ndarray | None = None,
                        n_extra: int = 0, surface_threshold: float = 0.5, half_gap: float | None = None,
                        field_axes: str = "z", warm_starts: WarmStarts | None = None,
-                       filter_polynomial: str | None = None) -> dict:
+                       filter_polynomial: str = DEFAULT_POLYNOMIAL) -> dict:
     """Band edges and g-factors of a finite system around the in-gap reference ``sigma`` (eV).
 
     Returns a JSON-ready record: energies (eV), first-order g tensors, their principal values and
@@ -157,8 +154,7 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
     filtered solver uses these starts, the certificate is the same; ``solver_info['warm_start']``
     and ``field_solver_info[axis]['warm_start']`` say which solves were started warm.
     ``filter_polynomial``: the filtered solver's polynomial for every solve, 'bands' or 'fold'
-    (None: the solver's default, 'bands'; other strategies ignore it; docs/performance.md says
-    where each is faster).
+    (other strategies ignore it; docs/performance.md says where each is faster).
     """
     import time
 
@@ -170,7 +166,7 @@ def band_edge_gfactors(system: FiniteSystem, sigma: float, *, solver: str = "aut
     # The doublet per side; solve_band_edges completes a level cut by the count, so a four-fold
     # edge comes back whole (a third state per side, converged to tol, would only prove that).
     states = _solve_warm(system.hamiltonian, sigma, 2 + n_extra, system, "B=0", warm_starts, solver=solver, tol=tol,
-                         **solver_hints(system, half_gap), **polynomial_hint(filter_polynomial))
+                         polynomial=filter_polynomial, **solver_hints(system, half_gap))
     for side, e in (("valence", states.below), ("conduction", states.above)):
         if abs(e[0] - e[1]) > LEVEL_TOL:
             raise PhysicsCheckError(f"{side}-band edge is not degenerate: {e[:2]} eV (Kramers pair expected)")

@@ -7,14 +7,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sps
 
-from confinement.solvers.filtered import FilterOptions, SolverInfo, band_edge_states, column_tasks
+from confinement.solvers.filtered import FilterOptions, SolverInfo, _makespan, band_edge_states, column_tasks
 
 
-def _makespan(tasks, n_threads, overhead=1.0):
-    loads = [0.0] * n_threads
-    for c in sorted((b - a + overhead for _, a, b in tasks), reverse=True):
-        loads[loads.index(min(loads))] += c
-    return max(loads)
+def _span(tasks, n_threads):
+    """Largest-first makespan of slices that cost their columns plus one matrix read each."""
+    return _makespan([b - a + 1 for _, a, b in tasks], n_threads)
 
 
 def _covers(tasks, widths):
@@ -37,9 +35,9 @@ def test_a_lone_or_uneven_block_is_split_until_the_threads_are_even(widths):
     # makespan (columns + one matrix read per slice) to within 1.15x of an even share
     tasks = column_tasks(widths, [1.0] * len(widths), 2)
     _covers(tasks, widths)
-    whole = _makespan([(j, 0, w) for j, w in enumerate(widths)], 2)
-    assert _makespan(tasks, 2) < whole
-    assert _makespan(tasks, 2) <= 1.15 * sum(b - a + 1 for _, a, b in tasks) / 2
+    whole = _span([(j, 0, w) for j, w in enumerate(widths)], 2)
+    assert _span(tasks, 2) < whole
+    assert _span(tasks, 2) <= 1.15 * sum(b - a + 1 for _, a, b in tasks) / 2
 
 
 def test_filtering_in_column_slices_changes_no_state_and_no_matvec_count():

@@ -28,6 +28,7 @@ from confinement.coulomb import coulomb_shift
 from confinement.errors import ParameterError
 from confinement.nc_result import NCResult
 from confinement.shapes import Shape, get_shape, shape_names
+from confinement.solvers.filtered import DEFAULT_POLYNOMIAL
 from confinement.symmetry import C4Z, spinful_rotation_block
 from confinement.system import FiniteSystem, build_finite_system
 from confinement.warm_start import WarmStarts
@@ -221,7 +222,8 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
                          passivation_shift: float = DEFAULT_PASSIVATION_SHIFT, solver: str = "auto",
                          finite_field_T: float | None = 1.0, tol: float = 1e-8, n_extra: int = 0,
                          epsilon: float | None = None, field_axes: str = "z",
-                         warm_starts: WarmStarts | None = None, filter_polynomial: str | None = None) -> NCResult:
+                         warm_starts: WarmStarts | None = None,
+                         filter_polynomial: str = DEFAULT_POLYNOMIAL) -> NCResult:
     """Band edges and g-factors of a tight-binding NC (:class:`~confinement.nc_result.NCResult`, the same
     fields as k·p; eV, nm, J-convention).
 
@@ -233,7 +235,7 @@ def nanocrystal_gfactors(crystal: Crystal, shape, *, passivation: bool = True,
     symmetry blocks the solver used and the ``solver`` strategy. ``warm_starts``: a
     :class:`~confinement.warm_start.WarmStarts` store shared by the solves of a sweep (same answer
     within tol, fewer mat-vecs for neighbouring parameter sets of one size). ``filter_polynomial``:
-    the filtered solver's polynomial, 'bands' or 'fold' (None: its default).
+    the filtered solver's polynomial, 'bands' or 'fold'.
     """
     import time
 

@@ -24,6 +24,7 @@ from confinement.errors import LandegError, ParameterError
 from confinement.io import to_json
 from confinement.shapes import get_shape, shape_names
 from confinement.solvers import solver_names
+from confinement.solvers.filtered import DEFAULT_POLYNOMIAL, FILTER_POLYNOMIALS
 
 _UNITS = {"Eg": "eV", "Eg_M": "eV", "Delta": "eV", "Ep": "eV", "m_e": "m0", "m_h": "m0", "edge_nm": "nm",
           "E_vb": "eV", "E_cb": "eV", "E_gap": "eV", "E_transition": "eV", "seconds": "s",
@@ -387,7 +388,7 @@ def _print_principal(record: dict) -> None:
 _KP_ONLY = {"material": "CsPbI3", "edge_nm": None, "grid_nm": None, "n_radial": 30, "edges_nm": None}
 _TB_ONLY = {"params": "CsPbI3-N21-exp", "shells": None, "n_pb": None, "out": None, "diameter_nm": None,
             "no_passivation": False, "passivation_shift": float("inf"), "extra_states": 0, "corner_cut": 0,
-            "edge_cut": 0, "filter_polynomial": "bands"}
+            "edge_cut": 0, "filter_polynomial": DEFAULT_POLYNOMIAL}
 
 
 def _refuse_options_of_the_other_model(args: argparse.Namespace) -> None:
@@ -531,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "(printed as levels_below/levels_above, eV, nearest the gap first; default: 0)")
     nc.add_argument("--solver", default="auto", choices=solver_names(),
                     help=f"eigen-solver strategy: {', '.join(solver_names())} (default: auto; docs/nc.md)")
-    nc.add_argument("--filter-polynomial", default="bands", choices=("bands", "fold"),
+    nc.add_argument("--filter-polynomial", default=DEFAULT_POLYNOMIAL, choices=FILTER_POLYNOMIALS,
                     help="tb, filtered solver: its polynomial, 'bands' or 'fold' (default: bands; same answer "
                          "within tol, docs/performance.md says where each is faster)")
     nc.add_argument("--field", type=float, default=1.0, metavar="T",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from confinement.io import read_table, save_figure, write_json
+from confinement.solvers.filtered import DEFAULT_POLYNOMIAL
 
 from ..theory_vs_data import style
 from .config import OutputSection
@@ -31,7 +32,7 @@ def size_series_config(params: str, n_values: Sequence[int], out_dir: str | Path
                        shells: Sequence[str] | None = None, passivation: bool = True,
                        passivation_shift: float = float("inf"), solver: str = "auto",
                        finite_field_T: float | None = None, epsilon: float | None = None,
-                       compare: bool = True, filter_polynomial: str = "bands") -> RunConfig:
+                       compare: bool = True, filter_polynomial: str = DEFAULT_POLYNOMIAL) -> RunConfig:
     """The run config of one cube-size series of the parameter set ``params`` (name or path);
     ``filter_polynomial``: ``[run] filter_polynomial``."""
     model = TBModel(id=model_id, kind="tb", params=str(params), shells=list(shells) if shells else None,

@@ -20,6 +20,7 @@ from typing import Any
 from confinement.errors import ConfigError, LandegError
 from confinement.nc_result import TABLE_COLUMNS, NCResult
 from confinement.shapes import get_shape
+from confinement.solvers.filtered import DEFAULT_POLYNOMIAL
 from confinement.warm_start import WarmStarts
 
 from .config import Range
@@ -43,7 +44,7 @@ class Point:
     inputs: dict[str, Any]
     key: str = field(default="")
     warm_start: bool = True     # not part of the key: the answer is the same within tol
-    filter_polynomial: str = "bands"    # not part of the key either (the filtered solver's polynomial)
+    filter_polynomial: str = DEFAULT_POLYNOMIAL    # not part of the key either (the filtered solver's polynomial)
 
     def describe(self) -> str:
         """'etb n_pb=5' — for progress lines and error messages."""
@@ -324,7 +325,7 @@ def _evaluate_kp(inputs: dict[str, Any]) -> NCResult:
                           finite_field_T=inputs["finite_field_T"], solver=inputs["solver"], params=params)
 
 
-def _evaluate_tb(inputs: dict[str, Any], warm_starts: WarmStarts | None, filter_polynomial: str = "bands") -> NCResult:
+def _evaluate_tb(inputs: dict[str, Any], warm_starts: WarmStarts | None, filter_polynomial: str) -> NCResult:
     from tightbinding.crystal import Crystal
     from tightbinding.nanocrystal import make_shape, nanocrystal_gfactors
     from tightbinding.parameters import load_tb_parameters

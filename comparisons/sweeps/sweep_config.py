@@ -25,6 +25,7 @@ from pydantic import Field, field_validator, model_validator
 from confinement.errors import LandegError
 from confinement.shapes import get_shape, shape_names
 from confinement.solvers import solver_names
+from confinement.solvers.filtered import DEFAULT_POLYNOMIAL, FILTER_POLYNOMIALS
 
 from ..experiment.measured import DEFAULT_POPULATION
 from .config import OutputSection, Range, Strict
@@ -204,10 +205,10 @@ class RunSection(Strict):
     tol: float = Field(default=1e-8, gt=0, le=1e-4, description="residual tolerance ‖Hv − Ev‖ (eV)")
     warm_start: bool = Field(default=True, description="start each filtered solve from the last subspace of a "
                              "cube of the same size in the same worker (same certificate, fewer mat-vecs)")
-    filter_polynomial: Literal["bands", "fold"] = Field(
-        default="bands", description="polynomial of the filtered solver: 'bands' (orthogonal polynomials of the "
-        "bulk bands) or 'fold' (Chebyshev on the folded spectrum; faster in two-worker sweeps of cubes of "
-        "N >= 22, docs/performance.md); same answer within tol")
+    filter_polynomial: Literal[FILTER_POLYNOMIALS] = Field(
+        default=DEFAULT_POLYNOMIAL, description="polynomial of the filtered solver: 'bands' (orthogonal "
+        "polynomials of the bulk bands) or 'fold' (Chebyshev on the folded spectrum; faster in two-worker "
+        "sweeps of cubes of N >= 22, docs/performance.md); same answer within tol")
 
     @field_validator("solver")
     @classmethod

@@ -85,7 +85,7 @@ from .common import (
     spectrum_bounds,
 )
 from .registry import register_solver
-from .spectral_support import Intervals, fill_gap, spectral_support
+from .spectral_support import Intervals, fill_gap, spectral_support, support_gaps
 
 __all__ = ["band_edge_states", "filtered_band_edges", "FilterOptions", "SolverInfo", "Subspace"]
 
@@ -142,6 +142,11 @@ class Subspace:
     support: Intervals | None = None
 
 
+#: The filter polynomials (FilterOptions.polynomial) and the default one.
+FILTER_POLYNOMIALS = ("bands", "fold")
+DEFAULT_POLYNOMIAL = "bands"
+
+
 @dataclass(frozen=True)
 class FilterOptions:
     """Tuning of the filtered solver (energies in eV).
@@ -184,7 +189,7 @@ class FilterOptions:
     bounds: tuple[float, float] | None = None
     backend: str | ArrayBackend | None = None
     threads: int | None = None
-    polynomial: str = "bands"
+    polynomial: str = DEFAULT_POLYNOMIAL
     support_moments: int = 1024
 
 
@@ -386,16 +391,16 @@ class _Sector:
                 W0 *= s
         return np.ascontiguousarray(dev.to_host(W1))
 
-    def filter_krylov(self, sigma, a, B, m, depth, first: tuple[np.ndarray, int] | None = None):
-        """Blocks p(H)V, p(H)^2 V, ... (depth of them, each of degree m/depth, re-orthonormalised
-        in between), Theta images included, orthogonalised against the kept Ritz vectors.
-        ``first``: (p(H) V, degree) of the first block when the caller filtered it already."""
-        mj = max(2, int(np.ceil(m / depth)))
+    def filter_krylov(self, sigma, a, B, m, depth, first: tuple[np.ndarray, int]):
+        """Blocks p(H)V, p(H)^2 V, ... (depth of them, each of half-degree :func:`_per_block`,
+        re-orthonormalised in between), Theta images included, orthogonalised against the kept Ritz
+        vectors. ``first``: (p(H) V, degree) of the first block, filtered by the caller
+        (:meth:`_FilteredRun.filter_columns`)."""
         blocks = []
         prev = self.Z
         used = 0
         for j in range(depth):
-            Y, deg = first if j == 0 and first is not None else self.filter(sigma, a, B, mj)
+            Y, deg = first if j == 0 else self.filter(sigma, a, B, _per_block(m, depth))
             used += deg
             M = np.hstack([Y, self.theta(Y)]) if self.kramers else Y
             basis = prev if not blocks else np.hstack([prev] + blocks) if prev is not None else np.hstack(blocks)
@@ -458,6 +463,11 @@ class _Sector:
         self.b += extra
         self.V = np.hstack([self.V, self._random(extra)])
         self.fresh = True
+
+
+def _per_block(m: int, depth: int) -> int:
+    """Half-degree of each of the ``depth`` filtered blocks of an iteration of half-degree ``m``."""
+    return max(2, int(np.ceil(m / depth)))
 
 
 def _makespan(costs: list[float], n_threads: int) -> float:
@@ -703,8 +713,9 @@ class _FilteredRun:
         start's, or a KPM estimate on the largest block (every symmetry block has states in every
         band; a gap one block holds states in is filled when they show, fill_occupied_gaps)."""
         opts = self.opts
-        if opts.polynomial not in ("bands", "fold"):
-            raise ParameterError(f"unknown filter polynomial {opts.polynomial!r}; known: 'bands', 'fold'")
+        if opts.polynomial not in FILTER_POLYNOMIALS:
+            raise ParameterError(f"unknown filter polynomial {opts.polynomial!r}; "
+                                 f"known: {', '.join(map(repr, FILTER_POLYNOMIALS))}")
         if opts.polynomial == "fold":
             return
         t0 = time.perf_counter()
@@ -714,8 +725,7 @@ class _FilteredRun:
             support = spectral_support(big.A, (self.emin, self.emax), opts.support_moments, seed=opts.seed)
             self.info.matvecs += 0.5 * opts.support_moments * big.weight
         support = fill_gap(fill_gap(tuple(support), self.emin), self.emax)
-        ends = np.array(support)
-        gaps = np.column_stack([ends[:-1, 1], ends[1:, 0]])
+        gaps = support_gaps(support)
         self.foreign_gaps = gaps[~((gaps[:, 0] < self.sigma) & (self.sigma < gaps[:, 1]))]
         for sec in self.sectors:
             sec.support = support
@@ -741,12 +751,13 @@ class _FilteredRun:
 
     # --- one outer iteration ----------------------------------------------------------------------
     def filter_columns(self, pool, sectors) -> dict:
-        """{sector name: (p(H) V, degree)}: the first filter of each sector in ``sectors``, on the
-        thread pool in column slices (:func:`column_tasks`) so that the threads stay busy when the
-        blocks still filtered are fewer than the threads or uneven (one block left, three of four);
-        the columns are independent, so the result is that of filtering each V whole."""
-        mj = [max(2, int(np.ceil(sec.m / self.opts.depth))) for sec in sectors]
-        plans = [sec.plan_filter(self.sigma, self.a[sec.name], self.B, m) for sec, m in zip(sectors, mj)]
+        """{sector name: (p(H) V, degree)}: the first filter of each sector in ``sectors``, planned per
+        sector on the pool, then run there in column slices (:func:`column_tasks`) so that the threads
+        stay busy when the blocks still filtered are fewer than the threads or uneven (one block
+        left, three of four); the columns are independent, so the result is that of filtering each
+        V whole."""
+        plans = self.each_sector(pool, lambda sec: sec.plan_filter(self.sigma, self.a[sec.name], self.B,
+                                                                   _per_block(sec.m, self.opts.depth)), sectors)
         widths = [sec.V.shape[1] for sec in sectors]
         tasks = column_tasks(widths, [sec.n * deg for sec, (_, deg) in zip(sectors, plans)],
                              self.n_threads if pool else 1)
@@ -810,12 +821,12 @@ class _FilteredRun:
         for sec in self.sectors:
             if sec.support is None or sec.all_res is None:
                 continue
-            ends = np.array(sec.support)
+            gaps = support_gaps(sec.support)
             for th, r in zip(sec.all_ritz, sec.all_res):
-                inside = (ends[:-1, 1] < th - r) & (th + r < ends[1:, 0])
+                inside = (gaps[:, 0] < th - r) & (th + r < gaps[:, 1])
                 if inside.any() and abs(th - self.sigma) > self.a[sec.name]:
                     sec.support = fill_gap(sec.support, float(th))
-                    ends = np.array(sec.support)
+                    gaps = support_gaps(sec.support)
                     self.info.history.append(dict(it=it, filled_gap=float(th), block=str(sec.name)))
 
     def in_foreign_gap(self, energies: np.ndarray) -> np.ndarray:
@@ -1048,7 +1059,7 @@ def band_edge_states(H, e_vbm_guess: float, e_cbm_guess: float, n_each: int = 2,
 
 def filtered_band_edges(h, sigma: float, n_below: int, n_above: int, tol: float = 1e-10, *,
                         half_gap: float | None = None, parity=None, kramers: bool = True, rotation=None,
-                        backend=None, guess: np.ndarray | None = None, polynomial: str = "bands",
+                        backend=None, guess: np.ndarray | None = None, polynomial: str = DEFAULT_POLYNOMIAL,
                         **_) -> tuple[np.ndarray, np.ndarray, dict]:
     """Strategy ``filtered``: :func:`band_edge_states` around ``sigma`` (eV) with the window
     sigma ± ``half_gap`` (a lower bound of the distance from sigma to the band edges, e.g. the bulk

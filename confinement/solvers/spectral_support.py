@@ -86,6 +86,12 @@ def spectral_support(A: sps.csr_matrix, bounds: tuple[float, float], moments: in
     return tuple((float(a), float(b)) for a, b in intervals)
 
 
+def support_gaps(support: Intervals) -> np.ndarray:
+    """The gaps between the intervals of ``support``, an array (k, 2) of (lower, upper) ends (eV)."""
+    ends = np.array(support, dtype=float).reshape(-1, 2)
+    return np.column_stack([ends[:-1, 1], ends[1:, 0]])
+
+
 def fill_gap(support: Intervals, energy: float) -> Intervals:
     """``support`` with the gap that holds ``energy`` (eV) filled (its two neighbours merged); the
     first or last interval extended if ``energy`` lies outside them all; unchanged if inside one."""
