@@ -189,7 +189,7 @@ def test_symmetry_blocks_solved_side_by_side_give_the_same_states(cube3, sigma, 
         assert info.threads == threads
         runs[threads] = e
     np.testing.assert_allclose(runs[2], runs[1], atol=1e-10)
-    assert solver_threads(2, 8) == 2                       # never more threads than blocks
+    assert solver_threads(2, 8) == 2                       # never more threads than tasks
     monkeypatch.setenv("LANDEG_THREADS", "1")              # what the sweep runner's workers get
     assert solver_threads(2) == 1
     monkeypatch.setenv("LANDEG_THREADS", "two")

@@ -101,9 +101,10 @@ def whole_levels(energies: np.ndarray, side: np.ndarray, n: int) -> np.ndarray:
     return keep
 
 
-def solver_threads(n_blocks: int, threads: int | None = None) -> int:
-    """Threads for the per-block work: ``threads`` if given, else the environment variable
-    ``LANDEG_THREADS``, else the usable cores; never more than ``n_blocks``. (The sweep runner's
+def solver_threads(n_tasks: int, threads: int | None = None) -> int:
+    """Threads for work split into ``n_tasks`` independent pieces (symmetry blocks, or the filtered
+    solver's filter columns): ``threads`` if given, else the environment variable
+    ``LANDEG_THREADS``, else the usable cores; never more than ``n_tasks``. (The sweep runner's
     worker processes get ``LANDEG_THREADS=1``: one process per core already fills the machine.)"""
     if threads is None:
         env = os.environ.get("LANDEG_THREADS")
@@ -116,7 +117,7 @@ def solver_threads(n_blocks: int, threads: int | None = None) -> int:
             threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
-    return max(1, min(threads, n_blocks))
+    return max(1, min(threads, n_tasks))
 
 
 def spectrum_bounds(H, steps: int = 40, seed: int = 1) -> tuple[float, float]:
