@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sps
 
-from confinement.solvers.filtered import FilterOptions, SolverInfo, _makespan, band_edge_states, column_tasks
+from confinement.solvers.column_tasks import column_tasks, makespan
+from confinement.solvers.filtered import FilterOptions, SolverInfo, band_edge_states
 
 
 def _span(tasks, n_threads):
     """Largest-first makespan of slices that cost their columns plus one matrix read each."""
-    return _makespan([b - a + 1 for _, a, b in tasks], n_threads)
+    return makespan([b - a + 1 for _, a, b in tasks], n_threads)
 
 
 def _covers(tasks, widths):

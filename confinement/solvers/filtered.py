@@ -67,14 +67,13 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import zaxpy as _zaxpy
-from scipy.linalg.blas import zscal as _zscal
 
 from ..array_backend import ArrayBackend, get_backend
 from ..errors import ConvergenceError, ParameterError
 from ..symmetry import full_space_states, split_by_block, symmetry_sectors
 from .band_edges import SUBSPACE_KEY
-from .band_filter import BandPolynomial, unwanted_set
+from .block_filters import BlockFilter, fold_argument
+from .column_tasks import column_tasks
 from .common import (
     LEVEL_TOL,
     as_complex_csr,
@@ -249,10 +248,10 @@ class _Sector:
     weight (fraction of the full dimension), block size b, current block V and Ritz pairs."""
 
     def __init__(self, name, A, J, weight, b, rng, backend: ArrayBackend, partner: bool = False):
-        self.name, self.A, self.J, self.weight, self.b = name, A, J, weight, b
+        self.name, self.J, self.weight, self.b = name, J, weight, b
+        self.filters = BlockFilter(A, backend)      # p(H) V; owns A (its diagonal may be completed)
         self.partner = partner      # every state stands for a doublet (its partner is in an unsolved block)
         self.per = 2 if J is not None else 1        # Ritz pairs kept per filtered vector
-        self.backend = backend
         self.n = A.shape[0]
         self.matvecs = 0
         self.rng = rng
@@ -262,7 +261,6 @@ class _Sector:
         self.a = None
         self.fresh = False
         self.locked = 0
-        self.diag = None            # positions of A's diagonal in A.data (see _shifted)
         self.active = True          # filtered in the next iteration (see _FilteredRun.plan_filtering)
         self.need = None            # Ritz pairs the answer still needs, and their residual / target
         self.need_ratio = None
@@ -276,6 +274,11 @@ class _Sector:
         return self.rng.standard_normal((self.n, k)) + 1j * self.rng.standard_normal((self.n, k))
 
     @property
+    def A(self) -> sp.csr_matrix:
+        """The block matrix (eV)."""
+        return self.filters.A
+
+    @property
     def kramers(self):
         return self.J is not None
 
@@ -286,110 +289,16 @@ class _Sector:
         self.matvecs += X.shape[1]
         return self.A @ X
 
-    def _shifted(self, scale: complex, shift: complex) -> sp.csr_matrix:
-        """scale·A + shift·1 as a CSR matrix that shares A's index arrays (one new data array; A's
-        stored diagonal, completed once if some diagonal entries are not stored)."""
-        if self.diag is None:
-            A = self.A
-            if not A.has_canonical_format:          # one stored entry per position
-                A = A.copy()
-                A.sum_duplicates()
-            missing = np.flatnonzero(A.diagonal() == 0)
-            if missing.size:      # store explicit zeros on the diagonal (same matrix, fuller pattern)
-                A = (A + sp.csr_matrix((np.full(missing.size, 1e-300), (missing, missing)), shape=A.shape)).tocsr()
-                A.data[np.abs(A.data) == 1e-300] = 0.0
-                A.sort_indices()
-            self.A = A
-            rows = np.repeat(np.arange(self.n), np.diff(self.A.indptr))
-            self.diag = np.flatnonzero(self.A.indices == rows)
-        data = self.A.data * scale
-        data[self.diag] += shift
-        return sp.csr_matrix((data, self.A.indices, self.A.indptr), shape=self.A.shape)
-
     def plan_filter(self, sigma, a, B, m) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
-        """(apply, degree in H): ``apply(V)`` is p(H) V for any columns V of the block (host arrays;
-        columns are independent, so a block may be filtered in column slices side by side). p is
-        the band polynomial (:meth:`filter_bands`) where the block has a support and it matches
-        the fold's growth at ``d_ref`` with a lower degree, else the fold (:meth:`filter_fold`)."""
-        if self.support is not None and self.d_ref is not None:
-            d = min(self.d_ref, 0.999 * a)
-            x = _xval(d, a, B)
-            log_target = m * np.arccosh(x) - np.log(2.0)          # log T_m(x), T_m(x) >> 1
-            poly = BandPolynomial(unwanted_set(self.support, sigma, a), 2 * m)
-            n = poly.degree_for(log_target, [sigma - d, sigma + d])
-            if n is not None and n < 2 * m:
-                return (lambda V: self.filter_bands(poly, n, V)), n
-        factors = self.fold_factors(sigma, a, B)
-        return (lambda V: self.filter_fold(factors, m, V)), 2 * m
+        """(apply, degree in H) of the block's next filter (:meth:`BlockFilter.plan` with the block's
+        bands and reference distance): ``apply(V)`` is p(H) V for any columns V of the block."""
+        return self.filters.plan(self.support, self.d_ref, sigma, a, B, m)
 
     def filter(self, sigma, a, B, m) -> tuple[np.ndarray, int]:
         """(p(H) V, degree in H) for the block's whole V (:meth:`plan_filter`), mat-vecs counted."""
         apply, degree = self.plan_filter(sigma, a, B, m)
         self.matvecs += degree * self.V.shape[1]
         return apply(self.V), degree
-
-    def filter_bands(self, poly: BandPolynomial, n: int, V: np.ndarray) -> np.ndarray:
-        """p_n(H) V for the orthonormal polynomials of ``poly`` (module band_filter), through the
-        monic recurrence pi_k+1 = (H - alpha_k) pi_k - beta_k^2 pi_k-1, in place: scale, axpy, product.
-        Columns renormalised every 24 steps (a common factor: the recurrence is linear)."""
-        dev = self.backend
-        A = dev.sparse_to_device(self.A)
-        W = dev.to_device(V)
-        W_prev = dev.xp.zeros_like(W)
-        cpu = dev.name == "cpu"
-        for k in range(n):
-            if k == 0:          # pi_1 = (H - alpha_0) pi_0
-                W_prev = -poly.alpha[0] * W
-            elif cpu:
-                _zscal(-poly.beta[k] ** 2, W_prev.ravel())
-                _zaxpy(W.ravel(), W_prev.ravel(), a=-poly.alpha[k])
-            else:
-                W_prev *= -poly.beta[k] ** 2
-                W_prev -= poly.alpha[k] * W
-            dev.accumulate(A, W, W_prev)
-            W_prev, W = W, W_prev
-            if k % 24 == 23:
-                s = 1.0 / dev.column_norms(W)
-                W *= s
-                W_prev *= s
-        return np.ascontiguousarray(dev.to_host(W))
-
-    def fold_factors(self, sigma, a, B) -> tuple:
-        """The two shifted copies of the block, A~ + sqrt c' and i(A~ - sqrt c'), on the device, that
-        :meth:`filter_fold` multiplies by (built once per filter, shared by its column slices)."""
-        e, c = 0.5 * (B - a * a), 0.5 * (B + a * a)
-        f = np.sqrt(2.0 / e)
-        rc = np.sqrt(2.0 * c / e)
-        dev = self.backend
-        return (dev.sparse_to_device(self._shifted(f, rc - f * sigma)),
-                dev.sparse_to_device(self._shifted(1j * f, -1j * (rc + f * sigma))))
-
-    def filter_fold(self, factors: tuple, m: int, V: np.ndarray) -> np.ndarray:
-        """p(H) V with p = T_m(l((H - sigma)^2)), l: [a^2, B] -> [-1, 1]; up to a phase per column.
-
-        With A~ = sqrt(2/e)(H - sigma) and c' = 2c/e: l((H-sigma)^2) = (A~^2 - c')/2, and
-        A~^2 - c' = (A~ - sqrt c')(A~ + sqrt c') (``factors``, :meth:`fold_factors`).  W_k = i^k Y_k
-        obeys W_{k+1} = (i M) W_k + W_{k-1}, so every step is two in-place sparse products and nothing else.
-        """
-        Ap, iAm = factors
-        dev = self.backend
-        X = dev.to_device(V)
-        T = dev.xp.zeros_like(X)
-        W0 = X.copy()
-        dev.accumulate(Ap, X, T)
-        W1 = dev.xp.zeros_like(X)
-        dev.accumulate(iAm, T, W1)
-        W1 *= 0.5
-        for step in range(1, m):
-            T.fill(0)
-            dev.accumulate(Ap, W1, T)
-            dev.accumulate(iAm, T, W0)
-            W0, W1 = W1, W0
-            if step % 24 == 0:
-                s = 1.0 / dev.column_norms(W1)
-                W1 *= s
-                W0 *= s
-        return np.ascontiguousarray(dev.to_host(W1))
 
     def filter_krylov(self, sigma, a, B, m, depth, first: tuple[np.ndarray, int]):
         """Blocks p(H)V, p(H)^2 V, ... (depth of them, each of half-degree :func:`_per_block`,
@@ -470,43 +379,6 @@ def _per_block(m: int, depth: int) -> int:
     return max(2, int(np.ceil(m / depth)))
 
 
-def _makespan(costs: list[float], n_threads: int) -> float:
-    """Longest thread load when tasks of ``costs`` go, largest first, to the least loaded thread."""
-    loads = [0.0] * n_threads
-    for c in sorted(costs, reverse=True):
-        loads[loads.index(min(loads))] += c
-    return max(loads)
-
-
-def column_tasks(widths: list[int], col_costs: list[float], n_threads: int, overhead: float = 1.0,
-                 balance: float = 1.05, max_tasks: int = 16) -> list[tuple[int, int, int]]:
-    """Column slices (job, start, stop) of jobs of ``widths`` columns for ``n_threads`` threads.
-
-    A slice of c columns of job j costs col_costs[j] × (c + overhead): each slice reads the block's
-    matrix once more, which costs about one column's traffic (``overhead``). Greedy: the one split
-    (any job, any column) that lowers the makespan most is made, while the makespan exceeds
-    ``balance`` × the even share. With one thread, or loads that are even already (four equal
-    blocks on two threads), every job stays whole."""
-    def cost(t):
-        return col_costs[t[0]] * (t[2] - t[1] + overhead)
-
-    tasks = [(j, 0, w) for j, w in enumerate(widths) if w > 0]
-    span = _makespan([cost(t) for t in tasks], n_threads)
-    while n_threads > 1 and len(tasks) < max_tasks and span > balance * sum(map(cost, tasks)) / n_threads:
-        best = None
-        for t in tasks:
-            rest = [cost(u) for u in tasks if u is not t]
-            for mid in range(t[1] + 1, t[2]):
-                trial = _makespan(rest + [cost((t[0], t[1], mid)), cost((t[0], mid, t[2]))], n_threads)
-                if trial < span * (1 - 1e-9) and (best is None or trial < best[0]):
-                    best = (trial, t, mid)
-        if best is None:
-            break
-        span, t, mid = best
-        tasks = [u for u in tasks if u is not t] + [(t[0], t[1], mid), (t[0], mid, t[2])]
-    return sorted(tasks)
-
-
 def _select(ritz, res, mult, sigma, n_each, tol, tol_found, deg_tol, radius):
     """Indices of the answer, or None if not decidable yet.
 
@@ -557,11 +429,6 @@ def _targets(ritz, dist, mult, sigma, n_each, tol, tol_found, deg_tol) -> np.nda
         else:
             return None
     return target
-
-
-def _xval(d: float, aa: float, BB: float) -> float:
-    """Argument of T_m at a state at distance d (eV) from sigma, for the cut at distance aa."""
-    return (aa * aa + BB - 2 * d * d) / (BB - aa * aa)
 
 
 def _union(supports: list[Intervals]) -> Intervals:
@@ -742,12 +609,13 @@ class _FilteredRun:
         self.B = self.B_of(self.sigma)
         a0 = self.half_gap + opts.first_window
         self.a = {s.name: a0 for s in self.sectors}
-        m = np.arccosh(1 / opts.first_rho) / np.arccosh(_xval(self.half_gap + opts.first_window / 3, a0, self.B))
-        m_cap = np.arccosh(opts.max_growth) / np.arccosh(_xval(self.half_gap, a0, self.B))
+        d_ref = self.half_gap + opts.first_window / 3
+        m = np.arccosh(1 / opts.first_rho) / np.arccosh(fold_argument(d_ref, a0, self.B))
+        m_cap = np.arccosh(opts.max_growth) / np.arccosh(fold_argument(self.half_gap, a0, self.B))
         self.m = int(np.clip(min(m, m_cap), M_MIN, opts.degree_max // 2))
         for sec in self.sectors:
             sec.m = self.m
-            sec.d_ref = self.half_gap + opts.first_window / 3
+            sec.d_ref = d_ref
 
     # --- one outer iteration ----------------------------------------------------------------------
     def filter_columns(self, pool, sectors) -> dict:
@@ -887,8 +755,8 @@ class _FilteredRun:
                 continue
             dw = min(d[max(len(d) - opts.guard * s.per - 1, 0)], 0.999 * aa)      # outermost non-guard pair
             s.d_ref = min(d[0], 0.999 * aa)
-            deg = np.arccosh(1.0 / opts.rho) / np.arccosh(_xval(dw, aa, self.B))
-            cap = np.arccosh(opts.max_growth) / np.arccosh(_xval(min(d[0], 0.999 * aa), aa, self.B))
+            deg = np.arccosh(1.0 / opts.rho) / np.arccosh(fold_argument(dw, aa, self.B))
+            cap = np.arccosh(opts.max_growth) / np.arccosh(fold_argument(min(d[0], 0.999 * aa), aa, self.B))
             nearest.append(cap * np.log(opts.growth) / np.log(opts.max_growth) if opts.growth is not None
                            else min(deg, cap))
         m_ref = min(nearest)
@@ -911,7 +779,7 @@ class _FilteredRun:
         if not gained:
             return np.inf
         aa = self.a[s.name]
-        x = np.array([_xval(d, aa, self.B) for d in np.minimum(s.dist[s.need], 0.999 * aa)])
+        x = np.array([fold_argument(d, aa, self.B) for d in np.minimum(s.dist[s.need], 0.999 * aa)])
         return float(np.max(np.arccosh(np.maximum(self.opts.finish_safety * s.need_ratio, 1.0)) / np.arccosh(x)))
 
     def ritz_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
