@@ -13,13 +13,10 @@ import argparse
 import time
 
 import numpy as np
+from cube_series import cube_series
 
 from confinement.doublets import solver_hints
 from confinement.solvers import solve_band_edges
-from tightbinding.bulk import bulk_tb
-from tightbinding.crystal import Crystal
-from tightbinding.nanocrystal import build_nanocrystal, make_shape
-from tightbinding.parameters import load_tb_parameters
 
 
 def main() -> None:
@@ -28,13 +25,10 @@ def main() -> None:
     ap.add_argument("sizes", help="comma-separated cube edges in Pb sites, e.g. 10,16,25")
     ap.add_argument("--tol", type=float, default=1e-8, help="residual tolerance (eV)")
     args = ap.parse_args()
-    crystal = Crystal(load_tb_parameters(args.params))
-    bulk = bulk_tb(crystal)
-    sigma = bulk.E_vbm + bulk.Eg / 2
+    bulk, sigma, cubes = cube_series(args.params, args.sizes)
     print(f"{'set':>20} {'N':>3} {'poly':>6} {'s':>8} {'mat-vecs':>9} {'it':>3} "
           f"{'mv ratio':>9} {'t ratio':>8} {'|dE| eV':>8} {'KPM s':>6}")
-    for n in (int(x) for x in args.sizes.split(",")):
-        system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n))
+    for n, system in cubes:
         hints = solver_hints(system, bulk.Eg / 2)
         base = None
         for poly in ("fold", "bands"):

@@ -15,9 +15,11 @@
    sigma, its default GD+k/JDQMR without preconditioner); SLEPc (Krylov–Schur, shift-invert at
    sigma with a MUMPS LU, 6 eigenvalues per block) through an interpreter that imports slepc4py
    (``--slepc-python``; PyPI has no wheel, Debian has ``python3-slepc4py-complex``, whose NumPy
-   differs from ours: the blocks go to it in an .npz file). Every peer on one thread.
+   differs from ours: the blocks go to it in an .npz file). Every peer on one thread. Both peers on
+   a Debian machine: ``apt-get install liblapack-dev libblas-dev python3-slepc4py-complex``, then
+   ``pip install primme`` in the project's environment (its sdist compiles against those).
 
-    python benchmarks/solver_figures.py                       # the default set (≈ 10 min on 2 cores)
+    python benchmarks/solver_figures.py                       # the default set (≈ 7 min on 2 cores)
     python benchmarks/solver_figures.py --sizes 8 10 13 --family-size 8 --skip-baseline
     git archive f7743fc | tar -x -C /tmp/before && python benchmarks/solver_figures.py --before /tmp/before
 
@@ -432,7 +434,7 @@ def main() -> None:
     parser.add_argument("--map-sizes", type=int, nargs="*", default=[8, 9, 10], help="section 3b (empty: skip)")
     parser.add_argument("--map-set", default="CsPbI3-refit-N23")
     parser.add_argument("--field-sizes", type=int, nargs="*", default=[8, 10, 13], help="section 3c (empty: skip)")
-    parser.add_argument("--peer-sizes", type=int, nargs="*", default=[6, 8])
+    parser.add_argument("--peer-sizes", type=int, nargs="*", default=[6, 8, 10, 13])
     parser.add_argument("--slepc-python", default="/usr/bin/python3",
                         help="an interpreter with a complex-scalar slepc4py (section 4)")
     parser.add_argument("--timeout", type=float, default=1800)
