@@ -9,7 +9,7 @@
 3. Warm against cold starts on a 10-point X–X family (ppσ scaled, ppπ = −ppσ/4, the shell of
    CsPbI3-N21-exp-XX) at one size, as a sweep runs it (the NC record with its 1 T solve): every
    point cold, and the chain sharing one WarmStarts store (the first point cold).
-   3b. Across sizes: a guess mapped from the N − 1 cube by scaled site positions against cold.
+   3b. Across sizes: starts mapped from the N − 1 cube (R-point phase, stretched envelope) against cold.
    3c. The 1 T solve of a cube, cold and started from its own zero-field subspace.
 4. Peers on the same C4h blocks where installed: PRIMME (``primme.eigsh``, the eigenvalues nearest
    sigma, its default GD+k/JDQMR without preconditioner); SLEPc (Krylov–Schur, shift-invert at
@@ -228,51 +228,66 @@ def field_seed(params: str, sizes: list[int]) -> None:
               flush=True)
 
 
-def map_to_size(old, new, vectors):
-    """Vectors of the system ``old`` carried onto ``new`` (another size of the same shape): each new
-    site takes the amplitudes of the old site of its sublattice nearest to its position scaled by the
-    ratio of the extents (the envelope stretched), normalised."""
+def _mapped_subspace(old, new, states, hints_old, hints_new):
+    """The Ritz subspace of ``states`` (a solve of ``old``) with its time-reversed images, carried
+    onto ``new`` (:func:`confinement.warm_start.map_to_size`): as full-space vectors, and as a
+    Subspace of ``new``'s blocks (per block the mapped directions above 0.3 of the largest; the
+    blocks of odd and even N are labelled differently, so a solved block's states land in blocks
+    the other size pairs away)."""
     import numpy as np
-    from scipy.spatial import cKDTree
 
-    scale = np.ptp(old.positions, axis=0) / np.ptp(new.positions, axis=0)
-    rel_old, rel_new = old.positions - old.positions.mean(0), new.positions - new.positions.mean(0)
-    source = np.empty(new.n_sites, int)
-    for lattice in np.unique(new.sublattice):
-        io, inew = np.flatnonzero(old.sublattice == lattice), np.flatnonzero(new.sublattice == lattice)
-        source[inew] = io[cKDTree(rel_old[io]).query(rel_new[inew] * scale)[1]]
-    per_site = np.diff(new.offsets)
-    local = np.arange(new.n_orbitals) - np.repeat(new.offsets[:-1], per_site)
-    mapped = vectors[np.repeat(old.offsets[:-1][source], per_site) + local]
-    return mapped / np.linalg.norm(mapped, axis=0)
+    from confinement.solvers.filtered import Subspace
+    from confinement.symmetry import kramers_matrix, symmetry_sectors
+    from confinement.warm_start import map_to_size
+
+    def blocks(system, h):
+        return {str(b.key): b for b in symmetry_sectors(system.hamiltonian, h["parity"], h["kramers"],
+                                                        rotation=h["rotation"])}
+
+    lifted = np.hstack([blk.to_full(np.asarray(states.subspace.blocks[k], complex))
+                        for k, blk in blocks(old, hints_old).items() if k in states.subspace.blocks])
+    lifted = np.hstack([lifted, kramers_matrix(lifted.shape[0]) @ lifted.conj()])
+    mapped = map_to_size(old, new, lifted)
+    seed = {}
+    for key, blk in blocks(new, hints_new).items():
+        U, sv, _ = np.linalg.svd(blk.basis.conj().T @ mapped, full_matrices=False)
+        seed[key] = U[:, sv > 0.3 * sv[0]]
+    sub = states.subspace
+    return mapped, Subspace(new.n_orbitals, seed, sub.bounds, None, sub.support)
 
 
 def across_sizes(params: str, sizes: list[int]) -> None:
-    """Section 3b: a guess mapped from the N-cube onto the next size (:func:`map_to_size`), against
-    a cold start (the filtered solver; the mapped vectors join its random start block)."""
+    """Section 3b: starts mapped from the N-cube onto the next size
+    (:func:`confinement.warm_start.map_to_size`) against a cold start, the filtered solver: the edge
+    states and the Ritz subspace with its Theta images as guesses (they join the random start
+    block), and that subspace as a Subspace seed (first filter skipped; demoted to a guess if it
+    does not show both edges). Overlap: singular values of <new edge states | mapped edge states>."""
+    import numpy as np
+    from cube_series import cube_series
+
     from confinement.doublets import solver_hints
     from confinement.solvers import solve_band_edges
-    from tightbinding.bulk import bulk_tb
-    from tightbinding.crystal import Crystal
-    from tightbinding.nanocrystal import build_nanocrystal, make_shape
-    from tightbinding.parameters import load_tb_parameters
+    from confinement.warm_start import map_to_size
 
-    crystal = Crystal(load_tb_parameters(params))
-    bulk = bulk_tb(crystal)
-    sigma = bulk.E_vbm + bulk.Eg / 2
-    print(f"\n## across sizes: guess mapped from N − 1 (scaled positions) vs cold, {params}, filtered")
-    print(f"{'N':>3} {'cold mv':>8} {'mapped mv':>10} {'ratio':>6}")
+    bulk, sigma, cubes = cube_series(params, ",".join(map(str, sizes)))
+    print(f"\n## across sizes: starts mapped from N − 1 (R phase off, envelope stretched) vs cold, {params}, filtered")
+    print(f"{'N':>3} {'cold mv':>8} {'edges':>12} {'subspace':>12} {'as seed':>12}  edge overlap")
     previous = None
-    for n in sizes:
-        system = build_nanocrystal(crystal, make_shape(crystal, "cube", n_pb=n))
-        kw = dict(solver="filtered", tol=1e-8, **solver_hints(system, bulk.Eg / 2))
+    for n, system in cubes:
+        hints = solver_hints(system, bulk.Eg / 2)
+        kw = dict(solver="filtered", tol=1e-8, **hints)
         cold = solve_band_edges(system.hamiltonian, sigma, 2, 2, **kw)
         if previous is not None:
-            guess = map_to_size(previous[0], system, previous[1].vectors)
-            mapped = solve_band_edges(system.hamiltonian, sigma, 2, 2, guess=guess, **kw)
-            ratio = mapped.info["matvecs"] / cold.info["matvecs"]
-            print(f"{n:3d} {cold.info['matvecs']:8.0f} {mapped.info['matvecs']:10.0f} {ratio:6.2f}", flush=True)
-        previous = (system, cold)
+            edges = map_to_size(previous[0], system, previous[1].vectors)
+            vectors, seed = _mapped_subspace(previous[0], system, previous[1], previous[2], hints)
+            cells = []
+            for guess in (edges, vectors, seed):
+                mv = solve_band_edges(system.hamiltonian, sigma, 2, 2, guess=guess, **kw).info["matvecs"]
+                cells.append(f"{mv:6.0f} ({mv / cold.info['matvecs']:.2f})")
+            overlap = np.linalg.svd(cold.vectors.conj().T @ np.linalg.qr(edges)[0], compute_uv=False)
+            print(f"{n:3d} {cold.info['matvecs']:8.0f} {' '.join(f'{c:>12}' for c in cells)}  "
+                  f"{' '.join(f'{x:.3f}' for x in overlap)}", flush=True)
+        previous = (system, cold, hints)
 
 
 #: Start of the peers' child processes: the cube of argv[1] (set), argv[2] (N), its mid-gap sigma

@@ -534,18 +534,43 @@ class _FilteredRun:
         lifted = np.hstack([bases[key].to_full(np.asarray(Z, np.complex128)) for key, Z in guess.blocks.items()])
         return kramers_matrix(self.H.shape[0]) @ lifted.conj()
 
-    def project_seed(self) -> None:
+    def project_seed(self) -> bool:
         """Rayleigh–Ritz on the seeded blocks (no filter), then sigma, cut and degree from the Ritz
-        pairs as after an iteration."""
+        pairs as after an iteration. False, with nothing planned, if the seed does not show both
+        band edges (:meth:`edge_candidates` with residuals up to SEED_RESIDUAL, the residual up to
+        which a solve keeps its pairs in a warm start; the zero-field seed of a 1 T solve has
+        residuals of ~1e-3 eV): cuts planned from a seed showing one side only exclude the unseen
+        edge, whose components the first filters damp to rounding level; a block whose kept pairs
+        then all converge (on the seen side) is filtered no more, and its nearest state stays
+        missing. Measured: a Ritz subspace mapped from the N = 6 cube onto N = 7 and cut to one
+        conduction-side vector per block gave a valence edge 0.20 eV too deep, certified.
+        Such a seed is demoted (:meth:`demote_seed`)."""
         self.B = self.B_of(self.sigma)
         self.a = {s.name: self.half_gap + self.opts.first_window for s in self.sectors}
         for sec in self.sectors:
             Q, _ = np.linalg.qr(sec.V)
             sec.rayleigh_ritz(Q, self.sigma, sec.b * sec.per, self.opts.lock * self.tol)
         ritz, res, _, _ = self.ritz_pairs()
+        below, above = self.edge_candidates(ritz, res, SEED_RESIDUAL)
+        if not (below.size and above.size):
+            return False
         self.recentre_sigma(-1, ritz, res)
         self.plan_filtering()
         self.next_degree()
+        return True
+
+    def demote_seed(self) -> None:
+        """Treat the seed as full-space vectors (a guess, not a subspace): per block its Ritz
+        vectors (one per doublet) take the first columns of a random start block, the Rayleigh–Ritz
+        space starts empty, and the first (wide) filter runs as in a cold start."""
+        for sec in self.sectors:
+            X = sec.Z
+            if sec.kramers:
+                X = X @ _pick_one_per_doublet(X.conj().T @ sec.theta(X), sec.b)
+            sec.Z = sec.HZ = sec.ritz = sec.res = sec.dist = sec.all_res = None
+            sec.V = sec._random(sec.b)
+            sec.seed(X)
+        self.info.blocks["guess"] = "subspace without both band edges: joined the random start"
 
     def subspace(self) -> Subspace:
         """The final Ritz basis per block (a warm start for the next solve), without the pairs of
@@ -702,6 +727,13 @@ class _FilteredRun:
         g = self.foreign_gaps
         return ((g[:, 0] < energies[:, None]) & (energies[:, None] < g[:, 1])).any(axis=1)
 
+    def edge_candidates(self, ritz: np.ndarray, res: np.ndarray,
+                        max_res: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+        """Ritz values (eV) that may be band edges, below and above sigma: residual < ``max_res``
+        (eV), outside the gaps of the band estimate other than sigma's (:meth:`recentre_sigma`)."""
+        conv = (res < max_res) & ~self.in_foreign_gap(ritz)
+        return ritz[conv & (ritz < self.sigma)], ritz[conv & (ritz > self.sigma)]
+
     def recentre_sigma(self, it: int, ritz: np.ndarray, res: np.ndarray) -> None:
         """Move sigma between the best edge estimates once both are seen (res < 1e-3 eV).
 
@@ -715,8 +747,7 @@ class _FilteredRun:
         edges lie in the bulk bands next to the gap, and states in the other gaps (surface states
         of a small NC) are what the band polynomial amplifies most, so they converge first
         (measured: a 2.5 nm X–X cube whose valence 'edge' was taken at a gap state 6 eV below)."""
-        conv = (res < 1e-3) & ~self.in_foreign_gap(ritz)
-        below, above = ritz[conv & (ritz < self.sigma)], ritz[conv & (ritz > self.sigma)]
+        below, above = self.edge_candidates(ritz, res)
         new_sigma = self.sigma
         if below.size and above.size:
             new_sigma = 0.5 * (below.max() + above.min())       # balance the two edges
@@ -891,9 +922,10 @@ class _FilteredRun:
         self.make_sectors()
         seeded = self.seed_sectors(guess)
         self.estimate_bounds()
-        if seeded:
-            self.project_seed()
-        else:
+        if seeded and not self.project_seed():
+            self.demote_seed()
+            seeded = False
+        if not seeded:
             self.first_filter()
         self.iterate()
         return self.assemble(t_start)
