@@ -9,8 +9,9 @@ orbital offsets, plus the kind of solve (zero field, or the field and its direct
 one layout have the same symmetry blocks, so the filtered solver starts from the previous Ritz
 basis (:class:`confinement.solvers.filtered.Subspace`, its unconverged vectors dropped) and skips
 its wide first filter and its Lanczos estimate of the spectrum bounds (it takes the previous ones). The
-certificate is unchanged (‖Hv − Ev‖ ≤ tol for every returned pair, the window count proven), so a
-warm start changes the number of mat-vecs, never the answer beyond the tolerance.
+certificate is unchanged (‖Hv − Ev‖ ≤ tol for every returned pair, the window count proven; every
+seeded block is filtered once from a random vector, docs/nc.md), so a warm start changes the
+number of mat-vecs, never the answer beyond the tolerance.
 
 Across *sizes* the store answers nothing: its key is the layout. :func:`map_to_size` carries
 vectors from one cube onto another size of the same shape (the R-point Bloch phase taken off, the
