@@ -256,8 +256,7 @@ class _Sector:
         self.matvecs = 0
         self.rng = rng
         self.V = self._random(b)
-        self.has_random = True      # V holds random columns (see probed)
-        self.probed = False         # filtered at least once from a block with random columns
+        self.probed = False         # filtered at least once; until then V always holds a random column
         self.Z = self.HZ = None
         self.ritz = self.res = self.dist = None
         self.a = None
@@ -361,7 +360,6 @@ class _Sector:
         else:
             V = Zu[:, :target]
         extra = max(target - V.shape[1], 0 if self.probed else 1)
-        self.has_random = bool(extra)
         if extra:
             V = np.hstack([V, self._random(extra)])
         return V
@@ -371,13 +369,11 @@ class _Sector:
         the first columns of the first block, random vectors the rest (at least one: see probed)."""
         k = min(X.shape[1], self.b - 1)
         self.V = np.hstack([X[:, :k] * np.sqrt(2 * self.n), self._random(self.b - k)])
-        self.has_random = True
 
     def grow(self, extra):
         """Add ``extra`` random vectors to the block (marked fresh for the next cut)."""
         self.b += extra
         self.V = np.hstack([self.V, self._random(extra)])
-        self.has_random = True
         self.fresh = True
 
 
@@ -516,8 +512,7 @@ class _FilteredRun:
                     seed = _principal_directions(blk.basis.conj().T @ images)
                     if seed.shape[1] == 0:
                         raise ParameterError(f"the warm-start subspace has no time-reversed image in block {key}")
-                sec.V = np.asarray(seed, dtype=np.complex128)
-                sec.has_random = False
+                sec.V = np.asarray(seed, dtype=np.complex128)    # project_seed adds the random column
                 if images is not None:      # as many vectors as the seed has: random fill would
                     sec.b = max(1, min(sec.b, sec.V.shape[1] // sec.per))   # spoil the cut (measured)
             self.info.blocks["guess"] = "subspace" if images is None else "subspace and its time reversal"
@@ -576,7 +571,6 @@ class _FilteredRun:
             if sec.kramers:
                 X = X @ _pick_one_per_doublet(X.conj().T @ sec.theta(X), sec.b)
             sec.Z = sec.HZ = sec.ritz = sec.res = sec.dist = sec.all_res = None
-            sec.V = sec._random(sec.b)
             sec.seed(X)
         self.info.blocks["guess"] = "subspace without both band edges: joined the random start"
 
@@ -684,7 +678,7 @@ class _FilteredRun:
         first = self.filter_columns(pool, active)
 
         def work(sec):
-            sec.probed = sec.probed or sec.has_random       # this filter starts from random components
+            sec.probed = True       # its V holds a random column (_Sector.probed)
             Q, used = sec.filter_krylov(self.sigma, self.a[sec.name], self.B, sec.m, self.opts.depth,
                                         first[sec.name])
             sec.rayleigh_ritz(Q, self.sigma, sec.b * sec.per, self.opts.lock * self.tol)
@@ -869,7 +863,7 @@ class _FilteredRun:
             sec.need = np.flatnonzero(sec.res > tgt)
             sec.need_ratio = sec.res[sec.need] / tgt[sec.need]
             if not sec.need.size and not sec.probed:     # filtered only to probe: one random vector
-                sec.V, sec.has_random = sec._random(1), True
+                sec.V = sec._random(1)
             sec.active = bool(sec.need.size) or not sec.probed
         if not any(sec.active for sec in secs):
             for sec in secs:
@@ -897,11 +891,11 @@ class _FilteredRun:
         try:
             for it in range(self.opts.max_iter):
                 ritz, res, mult, radius = self.filter_and_project(pool, it)
-                self.result = _select(ritz, res, mult, self.sigma, self.n_each, self.tol, self.tol_found,
-                                      self.opts.deg_tol, radius)
-                if self.result is not None and all(s.probed for s in self.sectors):
+                picks = _select(ritz, res, mult, self.sigma, self.n_each, self.tol, self.tol_found,
+                                self.opts.deg_tol, radius)
+                if picks is not None and all(s.probed for s in self.sectors):
+                    self.result = picks
                     break
-                self.result = None
                 self.recentre_sigma(it, ritz, res)
                 self.plan_filtering()
                 self.next_degree()
